@@ -1,0 +1,60 @@
+# demuxguard: top-level build, install and test entry points.
+#
+#   make module [KERNELRELEASE=<uname -r of target>] [KDIR=<build dir>]
+#   make cli
+#   make check        host unit tests + QEMU selftests on every supported kernel
+#   make demo         see the failure and the fix in a VM
+#   make install      CLI, man page, bash completion, example config (PREFIX, DESTDIR)
+#   make dkms-install register this tree with DKMS
+#
+# Kbuild never reads this file (Kbuild files take precedence), so everything
+# here is host-side logic.
+
+VERSION       := $(shell cat $(CURDIR)/VERSION)
+KERNELRELEASE ?= $(shell uname -r)
+KDIR          ?= /lib/modules/$(KERNELRELEASE)/build
+PREFIX        ?= /usr/local
+DESTDIR       ?=
+SBINDIR       ?= $(PREFIX)/sbin
+MANDIR        ?= $(PREFIX)/share/man
+BASHCOMPDIR   ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR    ?= /etc
+
+.PHONY: all module cli check check-unit check-vm demo install dkms-install \
+	dkms-uninstall clean sparse checkpatch deps
+
+all: module cli
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) DEMUXGUARD_VERSION=$(VERSION) modules
+
+cli:
+	$(MAKE) -C cli
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) DEMUXGUARD_VERSION=$(VERSION) C=2 W=1 modules
+
+deps:
+	scripts/deps.sh
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+install: cli
+	install -D -m 0755 cli/demuxguard $(DESTDIR)$(SBINDIR)/demuxguard
+	install -D -m 0644 cli/demuxguard.8 $(DESTDIR)$(MANDIR)/man8/demuxguard.8
+	install -D -m 0644 cli/demuxguard.bash-completion $(DESTDIR)$(BASHCOMPDIR)/demuxguard
+
+dkms-install:
+	scripts/dkms.sh install
+
+dkms-uninstall:
+	scripts/dkms.sh remove
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
+	$(MAKE) -C cli clean
+	rm -rf build

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy: which mode each interface is in, and why.
+ *
+ * Owns the per-namespace state (pernet_operations), the prefix rules, the
+ * per-interface entries and their lifetime (a netdevice notifier creates an
+ * entry when a rule matches a new or renamed interface and frees it when the
+ * interface is unregistered, so an ifindex reused later starts clean). It
+ * also keeps the global count of interfaces per mode, from which the probes
+ * are armed and disarmed: with no interface in monitor or veto, nothing is
+ * armed and a loaded module costs nothing.
+ *
+ * Locking: dg_config_lock serialises every writer; writers that walk a
+ * namespace's interfaces hold the RTNL first. Probe handlers only read,
+ * under RCU; entries are freed after a grace period.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/rtnetlink.h>
+#include "hooks.h"
+#include "policy.h"
+
+unsigned int dg_net_id __read_mostly;
+/* Serialises every policy writer; taken after the RTNL when both are held. */
+DEFINE_MUTEX(dg_config_lock);
+
+/* Interfaces in each mode, over all namespaces; drives arming. */
+static unsigned int dg_nr_in_mode[__DEMUXGUARD_MODE_MAX];
+
+static const char *const dg_mode_names[__DEMUXGUARD_MODE_MAX] = {
+	[DEMUXGUARD_MODE_OFF]		= "off",
+	[DEMUXGUARD_MODE_MONITOR]	= "monitor",
+	[DEMUXGUARD_MODE_VETO]		= "veto",
+};
+
+const char *dg_mode_name(u8 mode)
+{
+	return mode <= DEMUXGUARD_MODE_MAX ? dg_mode_names[mode] : "?";
+}
+
+int dg_mode_from_name(const char *name, size_t len)
+{
+	int m;
+
+	for (m = 0; m <= DEMUXGUARD_MODE_MAX; m++)
+		if (strlen(dg_mode_names[m]) == len && !memcmp(name, dg_mode_names[m], len))
+			return m;
+	return -EINVAL;
+}
+
+/* What dev_valid_name() forbids, less the rules for whole names. */
+bool dg_prefix_valid(const char *prefix)
+{
+	const char *p;
+
+	if (strnlen(prefix, IFNAMSIZ) > DEMUXGUARD_PREFIX_MAXLEN)
+		return false;
+	for (p = prefix; *p; p++)
+		if (*p == '/' || *p == ':' || isspace(*p))
+			return false;
+	return true;
+}
+
+static void dg_update_arming(void)
+{
+	lockdep_assert_held(&dg_config_lock);
+	dg_hooks_update(dg_nr_in_mode[DEMUXGUARD_MODE_MONITOR],
+			dg_nr_in_mode[DEMUXGUARD_MODE_VETO]);
+}
+
+static void dg_dev_set_mode(struct dg_dev *d, u8 mode)
+{
+	lockdep_assert_held(&dg_config_lock);
+	if (d->mode == mode)
+		return;
+	dg_nr_in_mode[d->mode]--;
+	dg_nr_in_mode[mode]++;
+	WRITE_ONCE(d->mode, mode);
+	dg_update_arming();
+}
+
+struct dg_dev *dg_dev_find(struct dg_net *dn, int ifindex)
+{
+	struct dg_dev *d;
+
+	lockdep_assert_held(&dg_config_lock);
+	hash_for_each_possible(dn->dev_hash, d, hnode, ifindex)
+		if (d->ifindex == ifindex)
+			return d;
+	return NULL;
+}
+
+static struct dg_dev *dg_dev_create(struct dg_net *dn, int ifindex)
+{
+	struct dg_dev *d, *pos;
+
+	lockdep_assert_held(&dg_config_lock);
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return NULL;
+	d->counters = dg_counters_alloc();
+	if (!d->counters) {
+		kfree(d);
+		return NULL;
+	}
+	d->ifindex = ifindex;
+	d->mode = DEMUXGUARD_MODE_OFF;
+	dg_nr_in_mode[DEMUXGUARD_MODE_OFF]++;
+
+	/* Keep the list in ifindex order: dumps resume by ifindex. */
+	list_for_each_entry(pos, &dn->devs, list)
+		if (pos->ifindex > ifindex)
+			break;
+	list_add_tail(&d->list, &pos->list);
+	hash_add_rcu(dn->dev_hash, &d->hnode, ifindex);
+	dn->generation++;
+	return d;
+}
+
+static void dg_dev_free_rcu(struct rcu_head *head)
+{
+	struct dg_dev *d = container_of(head, struct dg_dev, rcu);
+
+	free_percpu(d->counters);
+	kfree(d);
+}
+
+static void dg_dev_destroy(struct dg_net *dn, struct dg_dev *d)
+{
+	lockdep_assert_held(&dg_config_lock);
+	dg_dev_set_mode(d, DEMUXGUARD_MODE_OFF);
+	dg_nr_in_mode[DEMUXGUARD_MODE_OFF]--;
+	hash_del_rcu(&d->hnode);
+	list_del(&d->list);
+	dn->generation++;
+	call_rcu(&d->rcu, dg_dev_free_rcu);
+}
+
+/* Rules are kept longest first, so the first match is the longest. */
+static const struct dg_rule *dg_rule_match(const struct dg_net *dn, const char *ifname)
+{
+	const struct dg_rule *r;
+
+	list_for_each_entry(r, &dn->rules, list)
+		if (!strncmp(ifname, r->prefix, r->len))
+			return r;
+	return NULL;
+}
+
+static struct dg_rule *dg_rule_find(struct dg_net *dn, const char *prefix)
+{
+	struct dg_rule *r;
+
+	list_for_each_entry(r, &dn->rules, list)
+		if (!strcmp(r->prefix, prefix))
+			return r;
+	return NULL;
+}
+
+/*
+ * Recompute one interface's mode from its explicit setting and the rules.
+ * Only fails (-ENOMEM) when the interface needs an entry it does not have.
+ */
+static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev)
+{
+	const struct dg_rule *rule = dg_rule_match(dn, dev->name);
+	struct dg_dev *d = dg_dev_find(dn, dev->ifindex);
+
+	if (!d) {
+		if (!rule)
+			return 0;
+		d = dg_dev_create(dn, dev->ifindex);
+		if (!d)
+			return -ENOMEM;
+	}
+
+	if (d->has_explicit) {
+		d->rule_prefix[0] = '\0';
+		dg_dev_set_mode(d, d->explicit_mode);
+	} else if (rule) {
+		strscpy(d->rule_prefix, rule->prefix, sizeof(d->rule_prefix));
+		dg_dev_set_mode(d, rule->mode);
+	} else {
+		dg_dev_destroy(dn, d);
+		return 0;
+	}
+	dn->generation++;
+	return 0;
+}
+
+static int dg_net_refresh_all(struct net *net)
+{
+	struct dg_net *dn = dg_net(net);
+	struct net_device *dev;
+	int err;
+
+	ASSERT_RTNL();
+	for_each_netdev(net, dev) {
+		err = dg_dev_refresh(dn, dev);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dg_dev_set_explicit(struct net_device *dev, u8 mode)
+{
+	struct dg_net *dn = dg_net(dev_net(dev));
+	struct dg_dev *d;
+	int err = 0;
+
+	ASSERT_RTNL();
+	mutex_lock(&dg_config_lock);
+	d = dg_dev_find(dn, dev->ifindex);
+	if (!d)
+		d = dg_dev_create(dn, dev->ifindex);
+	if (!d) {
+		err = -ENOMEM;
+		goto out;
+	}
+	d->has_explicit = true;
+	d->explicit_mode = mode;
+	err = dg_dev_refresh(dn, dev);	/* cannot fail: the entry exists */
+out:
+	mutex_unlock(&dg_config_lock);
+	return err;
+}
+
+int dg_dev_unset_explicit(struct net_device *dev)
+{
+	struct dg_net *dn = dg_net(dev_net(dev));
+	struct dg_dev *d;
+	int err = -ENOENT;
+
+	ASSERT_RTNL();
+	mutex_lock(&dg_config_lock);
+	d = dg_dev_find(dn, dev->ifindex);
+	if (d && d->has_explicit) {
+		d->has_explicit = false;
+		err = dg_dev_refresh(dn, dev);	/* only updates or frees */
+	}
+	mutex_unlock(&dg_config_lock);
+	return err;
+}
+
+static int __dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced)
+{
+	struct dg_net *dn = dg_net(net);
+	struct dg_rule *r, *pos;
+	int err;
+
+	lockdep_assert_held(&dg_config_lock);
+	r = dg_rule_find(dn, prefix);
+	if (r) {
+		/* Same prefix, same matching interfaces: no entry to allocate. */
+		*replaced = true;
+		r->mode = mode;
+		dn->generation++;
+		return dg_net_refresh_all(net);
+	}
+
+	*replaced = false;
+	if (dn->nr_rules >= DG_MAX_RULES_PER_NET)
+		return -ENOSPC;
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	strscpy(r->prefix, prefix, sizeof(r->prefix));
+	r->len = strlen(r->prefix);
+	r->mode = mode;
+	list_for_each_entry(pos, &dn->rules, list)
+		if (pos->len < r->len ||
+		    (pos->len == r->len && strcmp(pos->prefix, r->prefix) > 0))
+			break;
+	list_add_tail(&r->list, &pos->list);
+	dn->nr_rules++;
+	dn->generation++;
+
+	err = dg_net_refresh_all(net);
+	if (err) {
+		/* Nothing half-applied: without the rule, refreshing only frees. */
+		list_del(&r->list);
+		dn->nr_rules--;
+		kfree(r);
+		WARN_ON_ONCE(dg_net_refresh_all(net));
+	}
+	return err;
+}
+
+int dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced)
+{
+	int err;
+
+	ASSERT_RTNL();
+	mutex_lock(&dg_config_lock);
+	err = __dg_rule_add(net, prefix, mode, replaced);
+	mutex_unlock(&dg_config_lock);
+	return err;
+}
+
+int dg_rule_del(struct net *net, const char *prefix)
+{
+	struct dg_net *dn = dg_net(net);
+	struct dg_rule *r;
+	int err = -ENOENT;
+
+	ASSERT_RTNL();
+	mutex_lock(&dg_config_lock);
+	r = dg_rule_find(dn, prefix);
+	if (r) {
+		list_del(&r->list);
+		dn->nr_rules--;
+		dn->generation++;
+		kfree(r);
+		/* Interfaces only fall back to shorter rules or lose their entry. */
+		err = dg_net_refresh_all(net);
+	}
+	mutex_unlock(&dg_config_lock);
+	return err;
+}
+
+void dg_dev_read_counters(const struct dg_dev *d, struct dg_counter_snapshot *out)
+{
+	int f, c;
+
+	lockdep_assert_held(&dg_config_lock);
+	dg_counters_sum(d->counters, out);
+	for (f = 0; f < DG_NR_FAMILIES; f++)
+		for (c = 0; c < DG_NR_COUNTERS; c++)
+			out->val[f][c] -= d->reset_base.val[f][c];
+}
+
+void dg_dev_reset_counters(struct dg_dev *d)
+{
+	lockdep_assert_held(&dg_config_lock);
+	dg_counters_sum(d->counters, &d->reset_base);
+}
+
+static int dg_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct dg_net *dn = dg_net(dev_net(dev));
+	struct dg_dev *d;
+	int err = 0;
+
+	switch (event) {
+	case NETDEV_REGISTER:
+	case NETDEV_CHANGENAME:
+		mutex_lock(&dg_config_lock);
+		err = dg_dev_refresh(dn, dev);
+		mutex_unlock(&dg_config_lock);
+		break;
+	case NETDEV_UNREGISTER:
+		/* Also sent when a device leaves for another namespace. */
+		mutex_lock(&dg_config_lock);
+		d = dg_dev_find(dn, dev->ifindex);
+		if (d)
+			dg_dev_destroy(dn, d);
+		mutex_unlock(&dg_config_lock);
+		break;
+	}
+	if (err)
+		pr_warn_ratelimited("%s: cannot apply rule: %d\n", dev->name, err);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block dg_netdev_notifier = {
+	.notifier_call = dg_netdev_event,
+};
+
+static int __net_init dg_net_init(struct net *net)
+{
+	struct dg_net *dn = dg_net(net);
+
+	hash_init(dn->dev_hash);
+	INIT_LIST_HEAD(&dn->devs);
+	INIT_LIST_HEAD(&dn->rules);
+	return 0;
+}
+
+/*
+ * Runs after the namespace's devices are gone (pernet subsystems exit after
+ * pernet devices), so the notifier has already freed every entry; the loop
+ * over devs only guards against a path we did not foresee.
+ */
+static void __net_exit dg_net_exit(struct net *net)
+{
+	struct dg_net *dn = dg_net(net);
+	struct dg_rule *r, *rtmp;
+	struct dg_dev *d, *dtmp;
+
+	mutex_lock(&dg_config_lock);
+	list_for_each_entry_safe(d, dtmp, &dn->devs, list) {
+		WARN_ONCE(1, "entry for ifindex %d outlived its device\n", d->ifindex);
+		dg_dev_destroy(dn, d);
+	}
+	list_for_each_entry_safe(r, rtmp, &dn->rules, list) {
+		list_del(&r->list);
+		kfree(r);
+	}
+	dn->nr_rules = 0;
+	mutex_unlock(&dg_config_lock);
+}
+
+static struct pernet_operations dg_net_ops = {
+	.init = dg_net_init,
+	.exit = dg_net_exit,
+	.id = &dg_net_id,
+	.size = sizeof(struct dg_net),
+};
+
+/*
+ * rules=PREFIX=MODE[,PREFIX=MODE...] for the initial namespace. Parsed in
+ * full before anything is applied, so a bad value changes nothing.
+ */
+static int dg_apply_rules_param(const char *param, bool apply)
+{
+	const char *p = param;
+	int n = 0;
+
+	while (*p) {
+		const char *end = strchrnul(p, ',');
+		const char *eq = memchr(p, '=', end - p);
+		char prefix[IFNAMSIZ];
+		bool replaced;
+		int mode, err;
+
+		if (!eq) {
+			pr_err("rules: '%.*s' is not PREFIX=MODE\n", (int)(end - p), p);
+			return -EINVAL;
+		}
+		if (eq - p > DEMUXGUARD_PREFIX_MAXLEN) {
+			pr_err("rules: prefix '%.*s' is longer than %d bytes\n",
+			       (int)(eq - p), p, DEMUXGUARD_PREFIX_MAXLEN);
+			return -EINVAL;
+		}
+		memcpy(prefix, p, eq - p);
+		prefix[eq - p] = '\0';
+		if (!dg_prefix_valid(prefix)) {
+			pr_err("rules: prefix '%s' contains '/', ':' or whitespace\n", prefix);
+			return -EINVAL;
+		}
+		mode = dg_mode_from_name(eq + 1, end - eq - 1);
+		if (mode < 0) {
+			pr_err("rules: mode '%.*s' for prefix '%s' is not off, monitor or veto\n",
+			       (int)(end - eq - 1), eq + 1, prefix);
+			return -EINVAL;
+		}
+		if (++n > DG_MAX_RULES_PER_NET) {
+			pr_err("rules: more than %d rules\n", DG_MAX_RULES_PER_NET);
+			return -EINVAL;
+		}
+		if (apply) {
+			err = __dg_rule_add(&init_net, prefix, mode, &replaced);
+			if (err)
+				return err;
+		}
+		p = *end ? end + 1 : end;
+		if (*end && !*p) {
+			pr_err("rules: trailing ','\n");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int dg_policy_init(const char *rules_param)
+{
+	int err;
+
+	if (rules_param) {
+		err = dg_apply_rules_param(rules_param, false);
+		if (err)
+			return err;
+	}
+
+	err = register_pernet_subsys(&dg_net_ops);
+	if (err)
+		return err;
+
+	if (rules_param) {
+		/* Applies to existing interfaces; the notifier keeps them current. */
+		rtnl_lock();
+		mutex_lock(&dg_config_lock);
+		err = dg_apply_rules_param(rules_param, true);
+		mutex_unlock(&dg_config_lock);
+		rtnl_unlock();
+		if (err)
+			goto err_pernet;
+	}
+
+	/* Replays NETDEV_REGISTER for every existing interface. */
+	err = register_netdevice_notifier(&dg_netdev_notifier);
+	if (err)
+		goto err_pernet;
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&dg_net_ops);
+	return err;
+}
+
+void dg_policy_exit(void)
+{
+	/* Replays NETDEV_UNREGISTER: every entry is freed, every probe disarmed. */
+	unregister_netdevice_notifier(&dg_netdev_notifier);
+	unregister_pernet_subsys(&dg_net_ops);
+}

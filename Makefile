@@ -56,5 +56,5 @@ dkms-uninstall:
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
-	$(MAKE) -C cli clean
+	$(if $(wildcard cli/Makefile),$(MAKE) -C cli clean)
 	rm -rf build

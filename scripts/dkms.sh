@@ -11,6 +11,14 @@
 #          deletes /usr/src/demuxguard-<VERSION>.
 set -euo pipefail
 
+# Is demuxguard/<ver> known to DKMS? (No pipe into grep -q: under pipefail
+# an early exit of grep would fail the test with SIGPIPE.)
+registered() {
+	local st
+	st=$(dkms status -m demuxguard -v "$ver" 2>/dev/null || true)
+	[ -n "$st" ] || [ -e "/var/lib/dkms/demuxguard/$ver" ]
+}
+
 top=$(cd "$(dirname "$0")/.." && pwd)
 ver=$(cat "$top/VERSION")
 src=/usr/src/demuxguard-$ver
@@ -20,9 +28,7 @@ command -v dkms >/dev/null || { echo "dkms.sh: dkms is not installed (apt-get in
 case ${1:-} in
 install)
 	shift
-	if dkms status -m demuxguard -v "$ver" 2>/dev/null | grep -q .; then
-		dkms remove -m demuxguard -v "$ver" --all >/dev/null
-	fi
+	registered && "$0" remove >/dev/null
 	rm -rf "$src"
 	mkdir -p "$src"
 	# Only what DKMS builds: the module, its Kbuild glue and the version.
@@ -40,10 +46,12 @@ install)
 	fi
 	;;
 remove)
-	if dkms status -m demuxguard -v "$ver" 2>/dev/null | grep -q .; then
+	if registered; then
+		# dkms needs the source's dkms.conf to remove a version.
+		[ -f "$src/dkms.conf" ] || { mkdir -p "$src" && cp "$top/dkms.conf" "$top/VERSION" "$src/"; }
 		dkms remove -m demuxguard -v "$ver" --all
 	fi
-	rm -rf "$src"
+	rm -rf "$src" "/var/lib/dkms/demuxguard/$ver"
 	;;
 *)
 	echo "usage: dkms.sh install [KERNELRELEASE...] | remove" >&2

@@ -1,0 +1,272 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/vm/run.sh - runs in-VM test scenarios on the supported kernels and
+# judges the result. For each kernel it builds an initramfs with the
+# scenarios, lib.sh, sgp.sh, dgnet and (when built for that kernel) our
+# module and CLI, boots it under QEMU (TCG: KVM is not available) with a
+# hard timeout, streams the console and keeps it in a log, and then checks:
+#   - the in-VM check lines (TEST: <name> [ OK ] / [FAIL] / [SKIP]);
+#   - that the VM booted, every scenario ran to completion and /init printed
+#     its success marker (so a hang, a panic or a crashed script fails);
+#   - the kernel log for WARNING:, BUG:, Oops, Call Trace and Kernel panic,
+#     and the taint flags for anything beyond the O/E an out-of-tree module
+#     sets - each its own check line.
+# Ends with "<kernelrelease>: N passed, N failed, N skipped" per kernel and,
+# for several kernels, "total: ..."; exits non-zero if any check failed.
+#
+# Usage: run.sh [-k|--kernel REL|6.1|6.12|all] [--timeout SECONDS] [-q]
+#               [--shell] SCENARIO...
+#   SCENARIO is a name under tests/vm/scenarios/ (baseline) or a path.
+#   -q: show only check lines and markers, not the whole console.
+#   --shell: boot the same VM with a shell on the console instead.
+# Environment:
+#   DG_MODULE_KO  module to include (default module/demuxguard.ko; "@REL@"
+#                 is replaced by the kernelrelease); left out, with a note,
+#                 if absent or built for another kernel
+#   DG_CLI        CLI binary to include (default cli/demuxguard), optional
+#   DG_VM_TIMEOUT seconds before a VM is killed (default 300)
+#   DG_LOGDIR     where console logs go (default tests/vm/logs)
+#   DG_KERNEL_ARGS extra kernel command line
+#   DG_CACHE      cache root (default /var/cache/demuxguard-test)
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VMDIR=$ROOT/tests/vm
+KERNELS=$ROOT/scripts/kernels.sh
+export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
+DG_LOGDIR=${DG_LOGDIR:-$VMDIR/logs}
+timeout_s=${DG_VM_TIMEOUT:-300}
+quiet=0
+shell=0
+kernel=
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+usage() {
+	sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k|--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
+	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
+	-q|--quiet) quiet=1; shift ;;
+	--shell) shell=1; shift ;;
+	-h|--help) usage ;;
+	--) shift; break ;;
+	-*) usage ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || [ "$shell" = 1 ] || usage
+
+scenario_files=()
+for s in "$@"; do
+	if [ -f "$s" ]; then
+		scenario_files+=("$(readlink -f "$s")")
+	elif [ -f "$VMDIR/scenarios/$s.sh" ]; then
+		scenario_files+=("$VMDIR/scenarios/$s.sh")
+	else
+		die "no such scenario: $s"
+	fi
+done
+
+if [ "$kernel" = all ]; then
+	mapfile -t rels < <("$KERNELS" list)
+else
+	rels=("$("$KERNELS" resolve "${kernel:-$("$KERNELS" default)}")")
+fi
+
+make -s -C "$ROOT/tests/tools" >/dev/null
+mkdir -p "$DG_LOGDIR" "$DG_CACHE/tmp"
+
+total_pass=0
+total_fail=0
+total_skip=0
+
+# ---- judging a console log ---------------------------------------------
+
+# Result lines from the host's own checks, in the in-VM format.
+host_check() {	# NAME OK|FAIL [DETAIL]
+	local res=" OK "
+	[ "$2" = OK ] || res=FAIL
+	printf '[%s] TEST: %-60s [%s]\n' "$rel" "$1" "$res"
+	[ -z "${3:-}" ] || printf '%s\n' "$3" | head -n 20 | sed 's/^/    | /'
+	if [ "$2" = OK ]; then npass=$((npass + 1)); else nfail=$((nfail + 1)); fi
+}
+
+judge() {
+	local log=$1 vm_rc=$2 clean klog line name res scen rc t_boot
+	clean=$(mktemp)
+	# The console has CRs and SeaBIOS's escape sequences; drop both.
+	sed 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' "$log" >"$clean"
+
+	echo "---- $rel: results ----"
+	# In-VM check lines, named after their scenario.
+	scen=
+	while IFS= read -r line; do
+		case $line in
+		DG-SCENARIO-BEGIN:*) scen=${line#DG-SCENARIO-BEGIN: } ;;
+		TEST:*)
+			name=$(sed -E 's/^TEST: (.*[^ ]) +\[(.*)\]$/\1/' <<<"$line")
+			res=$(sed -E 's/^.*\[(.*)\]$/\1/' <<<"$line")
+			printf '[%s] TEST: %-60s [%s]\n' "$rel" "$scen: $name" "$res"
+			case $res in
+			" OK ") npass=$((npass + 1)) ;;
+			SKIP) nskip=$((nskip + 1)) ;;
+			*) nfail=$((nfail + 1)) ;;
+			esac
+			;;
+		esac
+	done <"$clean"
+
+	if grep -q 'DG-VM: kernel' "$clean"; then
+		host_check "vm: booted to /init" OK
+	else
+		host_check "vm: booted to /init" FAIL "no DG-VM line; see $log"
+	fi
+	# A scenario passes this check if it returned 0, or 1 having reported
+	# its failures as FAIL lines, or 4 (skipped): any other status, or
+	# none, means it died before it could say what went wrong.
+	for f in "${scenario_files[@]}"; do
+		name=$(basename "$f" .sh)
+		line=$(grep "^DG-SCENARIO-END: $name " "$clean" | tail -n1 || :)
+		rc=$(sed -n 's/.* rc=\([0-9]*\).*/\1/p' <<<"$line")
+		local fails
+		fails=$(awk -v s="DG-SCENARIO-BEGIN: $name" '
+			$0 == s { on = 1; next } /^DG-SCENARIO-END:/ { on = 0 }
+			on && /^TEST: .*\[FAIL\]$/ { n++ } END { print n + 0 }' "$clean")
+		if [ -z "$line" ]; then
+			host_check "vm: scenario $name ran to completion" FAIL "it never returned"
+		elif [ "$rc" = 0 ] || [ "$rc" = 4 ] || { [ "$rc" = 1 ] && [ "$fails" -gt 0 ]; }; then
+			host_check "vm: scenario $name ran to completion" OK
+		else
+			host_check "vm: scenario $name ran to completion" FAIL \
+				"exit status $rc with $fails failed checks: a command failed outside a check"
+		fi
+	done
+	if [ "$vm_rc" = 124 ] || [ "$vm_rc" = 137 ]; then
+		host_check "vm: finished within ${timeout_s} s" FAIL "killed by timeout"
+	else
+		host_check "vm: finished within ${timeout_s} s" OK
+	fi
+	if grep -q '^DG-VM-SUCCESS' "$clean"; then
+		host_check "vm: success marker (no hang, no panic)" OK
+	else
+		host_check "vm: success marker (no hang, no panic)" FAIL "missing; last lines: $(tail -n 15 "$clean")"
+	fi
+
+	# The kernel's own lines: the dmesg dump, plus any printk that reached
+	# the console (timestamped) in case the VM died before the dump. Lines
+	# the scenarios print are not scanned: a test name may say "WARNING".
+	klog=$(awk '/^DG-DMESG-BEGIN/ { on = 1; next } /^DG-DMESG-END/ { on = 0 }
+		on || /^\[ *[0-9]+\.[0-9]+\]/' "$clean")
+	local pat hits
+	for pat in 'WARNING:' 'BUG:' 'Oops' 'Call Trace' 'Kernel panic'; do
+		hits=$(grep -F -- "$pat" <<<"$klog" | sort -u | head -n 10 || :)
+		if [ -z "$hits" ]; then
+			host_check "kernel log: no '$pat'" OK
+		else
+			host_check "kernel log: no '$pat'" FAIL "$hits"
+		fi
+	done
+	local tb ta new
+	tb=$(sed -n 's/^DG-TAINT-BEFORE: \([0-9]*\)$/\1/p' "$clean")
+	ta=$(sed -n 's/^DG-TAINT-AFTER: \([0-9]*\)$/\1/p' "$clean")
+	if [ -z "$tb" ] || [ -z "$ta" ]; then
+		host_check "kernel: taint unchanged (but O, E)" FAIL "taint not reported"
+	else
+		# 12 = O (out-of-tree module), 13 = E (unsigned module): expected
+		# whenever our module is loaded.
+		new=$(( ta & ~tb & ~((1 << 12) | (1 << 13)) ))
+		if [ "$new" -eq 0 ]; then
+			host_check "kernel: taint unchanged (but O, E)" OK
+		else
+			host_check "kernel: taint unchanged (but O, E)" FAIL "tainted $tb -> $ta"
+		fi
+	fi
+
+	t_boot=$(sed -n 's/^.*DG-VM: kernel .* up after \([0-9.]*\) s$/\1/p' "$clean")
+	timing="boot ${t_boot:-?} s"
+	while read -r name rc; do
+		timing="$timing, $name ${rc#seconds=} s"
+	done < <(sed -n 's/^DG-SCENARIO-END: \([^ ]*\) rc=[0-9]* \(seconds=[0-9.]*\)$/\1 \2/p' "$clean")
+	rm -f "$clean"
+}
+
+# ---- one VM per kernel --------------------------------------------------
+
+for rel in "${rels[@]}"; do
+	npass=0
+	nfail=0
+	nskip=0
+	"$KERNELS" fetch "$rel" >/dev/null
+	vmlinuz=$("$KERNELS" image "$rel")
+
+	args=(-k "$rel" -b "$ROOT/tests/tools/dgnet"
+	      -f "$VMDIR/lib.sh:/dg/lib.sh" -f "$VMDIR/sgp.sh:/dg/sgp.sh"
+	      -f "$VMDIR/demuxguard.sh:/dg/demuxguard.sh"
+	      -f "$ROOT/examples/modprobe.d/demuxguard.conf:/dg/examples/modprobe.d/demuxguard.conf")
+	for f in "${scenario_files[@]}"; do
+		args+=(-s "$f")
+	done
+	ko=${DG_MODULE_KO:-$ROOT/module/demuxguard.ko}
+	ko=${ko//@REL@/$rel}
+	if [ -f "$ko" ]; then
+		vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null | cut -d' ' -f1)
+		if [ "$vermagic" = "$rel" ]; then
+			args+=(-m "$ko")
+		else
+			echo "run.sh: $ko is built for '${vermagic:-?}', not $rel: not included" >&2
+		fi
+	fi
+	cli=${DG_CLI:-$ROOT/cli/demuxguard}
+	[ -f "$cli" ] && args+=(-b "$cli")
+
+	work=$(mktemp -d "$DG_CACHE/tmp/run.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+	"$VMDIR/mkinitramfs.sh" "${args[@]}" "$work/initramfs.cpio.gz"
+
+	names=$(for f in "${scenario_files[@]}"; do basename "$f" .sh; done | paste -sd+)
+	log=$DG_LOGDIR/$rel-${names:-shell}.log
+	cmdline="console=ttyS0 panic=-1 quiet cryptomgr.notests ${DG_KERNEL_ARGS:-}"
+	qemu=(qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2
+	      -nographic -vga none -nic none -no-reboot
+	      -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz")
+
+	if [ "$shell" = 1 ]; then
+		exec "${qemu[@]}" -append "$cmdline dg.shell"
+	fi
+
+	echo "==== $rel: ${names} (console log: $log) ===="
+	start=$(date +%s.%N)
+	set +e
+	# The console is kept whole in the log; on the terminal the kernel
+	# log dump at the end is left out (it is in the log, and judged).
+	timeout -k 10 "$timeout_s" "${qemu[@]}" -append "$cmdline" </dev/null 2>&1 |
+		tee "$log" |
+		sed -u 's/\r$//' |
+		awk -v q="$quiet" '
+			/DG-DMESG-BEGIN/ { skip = 1 }
+			!skip && (!q || /TEST:|DG-|SUMMARY:|^ +[|#]/) { print; fflush() }
+			/DG-DMESG-END/ { skip = 0 }'
+	vm_rc=${PIPESTATUS[0]}
+	set -e
+	wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	rm -rf "$work"
+	trap - EXIT
+
+	judge "$log" "$vm_rc"
+	echo "[$rel] timing: $timing; VM wall clock $wall s"
+	echo "$rel: $npass passed, $nfail failed, $nskip skipped"
+	total_pass=$((total_pass + npass))
+	total_fail=$((total_fail + nfail))
+	total_skip=$((total_skip + nskip))
+done
+
+if [ ${#rels[@]} -gt 1 ]; then
+	echo "total: $total_pass passed, $total_fail failed, $total_skip skipped"
+fi
+[ "$total_fail" -eq 0 ]

@@ -205,7 +205,7 @@ for rel in "${rels[@]}"; do
 	"$KERNELS" fetch "$rel" >/dev/null
 	vmlinuz=$("$KERNELS" image "$rel")
 
-	args=(-k "$rel" -b "$ROOT/tests/tools/dgnet"
+	args=(-k "$rel" -b "$ROOT/tests/tools/dgnet" -b "$ROOT/tests/tools/dgfuzz"
 	      -f "$VMDIR/lib.sh:/dg/lib.sh" -f "$VMDIR/sgp.sh:/dg/sgp.sh"
 	      -f "$VMDIR/demuxguard.sh:/dg/demuxguard.sh"
 	      -f "$ROOT/examples/modprobe.d/demuxguard.conf:/dg/examples/modprobe.d/demuxguard.conf")

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * usage.c - help text. The full --help is also the man page source:
+ * gen-manpage.sh turns it into demuxguard.8, so keep to its layout:
+ *
+ *   first line            "demuxguard - summary"      -> NAME
+ *   "UPPER CASE" line     section heading             -> .SH
+ *   2-space line followed by a deeper line: a term    -> .TP
+ *   6-space lines         the term's description
+ *   8-or-more-space lines literal text (JSON shapes)  -> .nf
+ *   other 2-space lines   paragraph text; blank line  -> .PP
+ *   SYNOPSIS              literal throughout
+ *
+ * Command and counter descriptions are stored once, unwrapped, and wrapped
+ * here, so `COMMAND help` and --help say the same thing.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "model.h"
+#include "usage.h"
+
+#define WRAP_COLUMNS 78
+#define DESC_INDENT "      "
+
+struct cmd_doc {
+	enum dg_topic topic;
+	const char *synopsis;
+	const char *desc;
+};
+
+static const struct cmd_doc cmd_docs[] = {
+	{ DG_TOPIC_STATUS, "status",
+	  "Show the module version, which kernel functions it hooks "
+	  "(tcp_v4_early_demux, tcp_v6_early_demux, ip_forward, ip6_forward), "
+	  "whether each hook is attached and armed right now, and how often "
+	  "a hook was missed (kprobe misses: calls the module did not see)." },
+	{ DG_TOPIC_SHOW, "show [dev IFNAME]",
+	  "List the interfaces of the namespace that have a policy, with their "
+	  "mode and its source: \"explicit\" (from set) or \"rule\" (with the "
+	  "matching prefix). With dev, show IFNAME even if it has no policy "
+	  "(source \"none\", mode off)." },
+	{ DG_TOPIC_SET, "set dev IFNAME mode MODE",
+	  "Give IFNAME an explicit mode. It beats every rule and lasts until "
+	  "unset or until the interface is unregistered." },
+	{ DG_TOPIC_UNSET, "unset dev IFNAME",
+	  "Drop the explicit mode of IFNAME, so that rules apply to it again." },
+	{ DG_TOPIC_RULE, "rule add prefix PREFIX mode MODE",
+	  "Give MODE to every interface whose name starts with PREFIX (0 to 15 "
+	  "bytes; the empty prefix \"\" matches every interface), both existing "
+	  "ones and those registered or renamed later. The longest matching "
+	  "prefix wins. Adding an existing prefix replaces its mode." },
+	{ DG_TOPIC_RULE, "rule del prefix PREFIX",
+	  "Delete the rule with exactly this PREFIX." },
+	{ DG_TOPIC_RULE, "rule show",
+	  "List the rules of the namespace." },
+	{ DG_TOPIC_STATS, "stats [dev IFNAME] [--format FORMAT]",
+	  "Show the counters of every interface that has a policy, or of "
+	  "IFNAME. FORMAT is text (default), json (same as -j) or prometheus "
+	  "(text exposition format for node-exporter's textfile collector)." },
+	{ DG_TOPIC_STATS, "stats reset [dev IFNAME]",
+	  "Reset the counters of IFNAME, or of every interface of the "
+	  "namespace." },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Print @text word-wrapped, every line indented by @indent. */
+static void wrap(FILE *f, const char *indent, const char *text)
+{
+	size_t width = WRAP_COLUMNS - strlen(indent);
+
+	while (*text) {
+		size_t len = strlen(text), cut = len;
+
+		if (len > width) {
+			cut = width;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)	/* one overlong word: break after it */
+				cut = strcspn(text, " ");
+		}
+		fprintf(f, "%s%.*s\n", indent, (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
+static void print_cmd_docs(FILE *f, enum dg_topic topic)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmd_docs); i++) {
+		if (topic != DG_TOPIC_MAIN && cmd_docs[i].topic != topic)
+			continue;
+		fprintf(f, "  %s\n", cmd_docs[i].synopsis);
+		wrap(f, DESC_INDENT, cmd_docs[i].desc);
+	}
+}
+
+static const char synopsis[] =
+"demuxguard - inspect and configure the demuxguard TCP early-demux guard\n"
+"\n"
+"SYNOPSIS\n"
+"  demuxguard [-j|--json] [-p|--pretty] [-n|--netns NAME] COMMAND\n"
+"  demuxguard -V|--version\n"
+"  demuxguard -h|--help\n"
+"\n"
+"  COMMAND := status\n"
+"           | show [dev IFNAME]\n"
+"           | set dev IFNAME mode MODE\n"
+"           | unset dev IFNAME\n"
+"           | rule add prefix PREFIX mode MODE\n"
+"           | rule del prefix PREFIX\n"
+"           | rule show\n"
+"           | stats [dev IFNAME] [--format FORMAT]\n"
+"           | stats reset [dev IFNAME]\n"
+"           | {status|show|set|unset|rule|stats} help\n"
+"  MODE    := off | monitor | veto\n"
+"  FORMAT  := text | json | prometheus\n"
+"\n"
+"DESCRIPTION\n"
+"  TCP early demux looks up an established local socket for each TCP\n"
+"  segment as it arrives, before routing. If it attaches a socket without\n"
+"  that socket's cached input route (none is cached yet, or it was learned\n"
+"  on another interface) and routing then forwards the packet, IP\n"
+"  forwarding drops the packet because it still carries the local socket.\n"
+"  The demuxguard kernel module counts these events and, in veto mode,\n"
+"  removes the socket so that the packet is forwarded instead of dropped.\n"
+"\n"
+"  Policy is kept per network namespace and per interface: each interface\n"
+"  has one MODE, set explicitly with \"set\" or taken from the longest\n"
+"  interface name prefix rule that matches its name. An explicit setting\n"
+"  beats any rule. Policy follows the interface and is dropped when the\n"
+"  interface is unregistered. demuxguard talks to the module over generic\n"
+"  netlink, in the current network namespace or the one given with -n.\n"
+"  Reading needs no privilege; changes need CAP_NET_ADMIN.\n"
+"\n"
+"OPTIONS\n"
+"  -j, --json\n"
+"      Print results as JSON; for stats the same as --format json.\n"
+"  -p, --pretty\n"
+"      Indent JSON output.\n"
+"  -n, --netns NAME\n"
+"      Run the command in the network namespace NAME, like \"ip -n NAME\":\n"
+"      the namespace is opened at /run/netns/NAME.\n"
+"  -V, --version\n"
+"      Print the version of this program and, on a second line, of the\n"
+"      loaded module (\"module VERSION\" or \"module not loaded\"). Does\n"
+"      not load the module.\n"
+"  -h, --help\n"
+"      Print this help.\n"
+"\n"
+"  Options go before COMMAND.\n"
+"\n"
+"COMMANDS\n";
+
+static const char modes[] =
+"\n"
+"MODES\n"
+"  off\n"
+"      Do nothing for packets received on the interface. As an explicit\n"
+"      setting, it exempts the interface from every rule.\n"
+"  monitor\n"
+"      Count only, in every counter except vetoed.\n"
+"  veto\n"
+"      Remove the early-demux socket from packets that IP forwarding would\n"
+"      drop for carrying it, so they are forwarded; counted in vetoed.\n"
+"\n"
+"COUNTERS\n"
+"  Unsigned 64-bit, kept per interface and address family (ipv4, ipv6)\n"
+"  and zeroed by \"stats reset\". A counter that the interface's mode does\n"
+"  not collect reads 0.\n"
+"\n";
+
+static const char rest[] =
+"\n"
+"OUTPUT\n"
+"  Text output is for people. Scripts should use -j, whose shapes are:\n"
+"\n"
+"  status\n"
+"        {\"version\": \"0.1.0\",\n"
+"         \"hooks\": {\"tcp_v4_early_demux\": true, ...},\n"
+"         \"armed\": {\"tcp_v4_early_demux\": true, ...},\n"
+"         \"probe_missed\": 0}\n"
+"      hooks tells which hooks are attached, armed which are armed now.\n"
+"  show\n"
+"        [{\"ifname\": \"vlan10\", \"ifindex\": 5, \"mode\": \"veto\",\n"
+"          \"source\": \"rule\", \"rule\": \"vlan\"}]\n"
+"      source is \"explicit\", \"rule\" or, for show dev only, \"none\";\n"
+"      rule is present only when source is \"rule\".\n"
+"  rule show\n"
+"        [{\"prefix\": \"vlan\", \"mode\": \"veto\"}]\n"
+"  stats\n"
+"        [{\"ifname\": \"vlan10\", \"ifindex\": 5, \"mode\": \"veto\",\n"
+"          \"ipv4\": {\"demux_calls\": 0, \"sk_hits\": 0, \"dst_hits\": 0,\n"
+"                   \"iif_mismatch\": 0, \"fwd_sk_drops\": 0, \"vetoed\": 0},\n"
+"          \"ipv6\": {...}}]\n"
+"      Every counter key is always present; values are exact integers.\n"
+"  stats --format prometheus\n"
+"      One counter family per counter, demuxguard_COUNTER_total, with\n"
+"      labels ifname, family (ipv4 or ipv6) and mode, plus netns when -n\n"
+"      is given.\n"
+"\n"
+"  set, unset, rule add, rule del and stats reset print nothing on\n"
+"  success.\n"
+"\n"
+"EXIT STATUS\n"
+"  0\n"
+"      Success.\n"
+"  1\n"
+"      Usage error: unknown command, keyword or option, missing or extra\n"
+"      argument, invalid mode or format, an interface name or prefix\n"
+"      longer than 15 bytes. A one-line reason and a hint go to standard\n"
+"      error.\n"
+"  2\n"
+"      Runtime error: the module is not loaded, no such device or network\n"
+"      namespace, permission denied, a failed write of the output, or any\n"
+"      other refusal by the kernel. The reason, with the kernel's own\n"
+"      explanation when it gives one, is printed as \"Error: TEXT\" on\n"
+"      standard error.\n"
+"\n"
+"EXAMPLES\n"
+"  demuxguard rule add prefix vlan mode veto\n"
+"      Guard every interface whose name starts with vlan, now and later.\n"
+"  demuxguard set dev vlan99 mode off\n"
+"      Exempt vlan99 from that rule.\n"
+"  demuxguard rule add prefix \"\" mode monitor\n"
+"      Monitor every other interface: the empty prefix matches every\n"
+"      name, and a longer matching prefix wins.\n"
+"  demuxguard -n blue -j -p stats dev vlan10\n"
+"      Counters of vlan10 in network namespace blue, as indented JSON.\n"
+"  demuxguard stats --format prometheus >\"$F.tmp\" && mv \"$F.tmp\" \"$F\"\n"
+"      Write the counters for node-exporter's textfile collector, with a\n"
+"      rename so that it never reads a half-written file.\n"
+"\n"
+"FILES\n"
+"  /run/netns/NAME\n"
+"      Network namespace opened by -n NAME.\n"
+"\n"
+"SEE ALSO\n"
+"  ip(8), ip-netns(8), modprobe(8)\n";
+
+const char *dg_usage_hint(enum dg_topic topic)
+{
+	static const char *const hints[] = {
+		[DG_TOPIC_MAIN] = "demuxguard --help",
+		[DG_TOPIC_STATUS] = "demuxguard status help",
+		[DG_TOPIC_SHOW] = "demuxguard show help",
+		[DG_TOPIC_SET] = "demuxguard set help",
+		[DG_TOPIC_UNSET] = "demuxguard unset help",
+		[DG_TOPIC_RULE] = "demuxguard rule help",
+		[DG_TOPIC_STATS] = "demuxguard stats help",
+	};
+
+	return hints[topic];
+}
+
+void dg_usage(FILE *f, enum dg_topic topic)
+{
+	const char *lead = "Usage:";
+	bool takes_mode = false;
+
+	if (topic == DG_TOPIC_MAIN) {
+		fputs(synopsis, f);
+		print_cmd_docs(f, DG_TOPIC_MAIN);
+		fputs(modes, f);
+		for (int c = 0; c < DG_C_COUNT; c++) {
+			fprintf(f, "  %s (%s)\n", dg_counters[c].name,
+				dg_counters[c].mode);
+			wrap(f, DESC_INDENT, dg_counters[c].help);
+		}
+		fputs(rest, f);
+		return;
+	}
+
+	for (size_t i = 0; i < ARRAY_SIZE(cmd_docs); i++) {
+		if (cmd_docs[i].topic != topic)
+			continue;
+		fprintf(f, "%-6s demuxguard [OPTIONS] %s\n", lead,
+			cmd_docs[i].synopsis);
+		lead = "";
+		if (strstr(cmd_docs[i].synopsis, "MODE"))
+			takes_mode = true;
+	}
+	if (takes_mode)
+		fputs("MODE := off | monitor | veto\n", f);
+	if (topic == DG_TOPIC_STATS)
+		fputs("FORMAT := text | json | prometheus\n", f);
+	fputs("OPTIONS := [-j|--json] [-p|--pretty] [-n|--netns NAME]\n\n", f);
+	print_cmd_docs(f, topic);
+	fprintf(f, "\nSee \"demuxguard --help\" for modes, counters, output "
+		"and exit status.\n");
+}

@@ -58,7 +58,7 @@ while IFS= read -r line; do
 	esac
 done <"$frag"
 [ $bad = 0 ] || exit 1
-if ! make -j"$(nproc)" bzImage modules_prepare >"$dir/build.log" 2>&1; then
+if ! make -j"$(nproc)" bzImage modules >"$dir/build.log" 2>&1; then
 	tail -n 40 "$dir/build.log" >&2
 	exit 1
 fi

@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/deps.sh - installs every Debian package that building demuxguard
+# and running its tests need. This list is the only place they are named;
+# CI and developers run this script rather than keeping their own list.
+# Only missing packages are installed, quietly; an up-to-date machine costs
+# one dpkg-query. Kernel headers and test kernels are scripts/kernels.sh's.
+
+set -euo pipefail
+
+PACKAGES=(
+	# module and CLI builds
+	build-essential pkg-config
+	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
+	sparse dkms kmod
+	# QEMU selftests: the VM, its initramfs and what goes into it
+	qemu-system-x86 busybox-static cpio iproute2 xz-utils zstd
+	# test scripts and lint
+	python3 shellcheck
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = installed ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be absent or stale on a fresh machine: retry once
+# after refreshing them rather than refreshing on every run.
+if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

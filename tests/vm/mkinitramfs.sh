@@ -1,0 +1,277 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/vm/mkinitramfs.sh - builds the initramfs that demuxguard's test VM
+# boots: the whole userspace of the VM, and its PID 1 (/init).
+#
+# The image is two gzip'd cpio archives concatenated (the kernel unpacks
+# them in order, later files win):
+#   base    per kernelrelease, cached: busybox-static and its applet links,
+#           iproute2's ip and kmod with their shared libraries, the kernel's
+#           own veth/8021q modules (+ deps, + DG_KMODS) decompressed, a
+#           depmod'ed /lib/modules/<rel>, and /init;
+#   overlay per build, small: the extra files (our module, CLI, test tool,
+#           test scripts), a module tree re-run through depmod when an
+#           out-of-tree module is added, and the list of scenarios to run.
+#
+# Usage: mkinitramfs.sh [-k REL] [-s SCENARIO.sh]... [-m MODULE.ko]
+#                       [-b BINARY]... [-f SRC[:DEST]]... OUTPUT
+#   -k REL        kernelrelease (default: scripts/kernels.sh default)
+#   -s FILE       a scenario script; run by /init in the order given
+#   -m KO         an out-of-tree module, installed as
+#                 /lib/modules/REL/extra/ so modprobe finds it
+#   -b FILE       an executable for /usr/local/bin (shared libraries via ldd)
+#   -f SRC[:DEST] any other file (DEST defaults to /dg/<basename>)
+# Environment: DG_CACHE (cache root, default /var/cache/demuxguard-test),
+#   DG_KMODS (more in-tree modules by name), DG_EXTRA_FILES (more
+#   SRC[:DEST] words, as -f).
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+KERNELS=$ROOT/scripts/kernels.sh
+DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
+# The kernel's modules the SGP topology needs; their deps come from
+# modules.dep.
+BASE_KMODS="veth 8021q ${DG_KMODS:-}"
+
+die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
+
+usage() {
+	sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 1
+}
+
+rel=
+scenarios=()
+extra_kos=()
+extra_bins=()
+# Word-splitting of the env list is intended: SRC[:DEST] words.
+# shellcheck disable=SC2206
+extra_files=(${DG_EXTRA_FILES:-})
+while getopts k:s:m:b:f:h opt; do
+	case $opt in
+	k) rel=$OPTARG ;;
+	s) scenarios+=("$OPTARG") ;;
+	m) extra_kos+=("$OPTARG") ;;
+	b) extra_bins+=("$OPTARG") ;;
+	f) extra_files+=("$OPTARG") ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 1 ] || usage
+out=$1
+[ -n "$rel" ] || rel=$("$KERNELS" default)
+rel=$("$KERNELS" resolve "$rel")
+kroot=$("$KERNELS" root "$rel")
+kmoddir=$kroot/lib/modules/$rel
+
+# Copy an ELF executable to $3 under tree $1, with every shared library
+# ldd names (and the loader) at the path ldd prints, unless the tree or the
+# base ($base_tree, for overlay builds) has it already. Static binaries
+# just get copied.
+base_tree=/nonexistent
+install_elf() {
+	local tree=$1 src=$2 dest=$3 lib
+	install -D -m 0755 "$src" "$tree$dest"
+	{ ldd "$src" 2>/dev/null || true; } | awk '
+		$2 == "=>" && $3 ~ /^\// { print $3 }
+		$1 ~ /^\// { print $1 }' |
+	while read -r lib; do
+		[ -e "$tree$lib" ] || [ -e "$base_tree$lib" ] && continue
+		# The library itself, under the name the loader looks for.
+		install -D -m 0755 "$(readlink -f "$lib")" "$tree$lib"
+	done
+}
+
+# Decompress a module (.ko, .ko.xz, .ko.zst, .ko.gz) to a plain .ko: the
+# VM then needs neither in-kernel decompression nor a matching kmod.
+install_ko() {
+	local src=$1 dest=$2
+	mkdir -p "$(dirname "$dest")"
+	case $src in
+	*.ko) cp "$src" "$dest" ;;
+	*.ko.xz) xz -dc "$src" >"$dest" ;;
+	*.ko.zst) zstd -qdc "$src" >"$dest" ;;
+	*.ko.gz) gzip -dc "$src" >"$dest" ;;
+	*) die "unknown module format: $src" ;;
+	esac
+}
+
+# Print the modules.dep paths of module $1 and of everything it needs.
+kmod_closure() {
+	awk -v want="$1" '
+		{ path = $1; sub(/:$/, "", path); name = path
+		  sub(/.*\//, "", name); sub(/\.ko(\.[a-z]+)?$/, "", name)
+		  gsub(/-/, "_", name); w = want; gsub(/-/, "_", w) }
+		name == w { print path; for (i = 2; i <= NF; i++) print $i; found = 1 }
+		END { exit !found }' "$kmoddir/modules.dep"
+}
+
+cpio_gz() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet) | gzip -6 -n
+}
+
+write_init() {
+	cat >"$1" <<'EOF'
+#!/bin/sh
+# /init - PID 1 of demuxguard's test VM (written by tests/vm/mkinitramfs.sh).
+# Mounts the API filesystems, runs the scenarios listed in /etc/dg/scenarios
+# one after another, dumps the kernel log and powers off. The host judges
+# the run from the lines printed here. DG-VM-SUCCESS is printed only after
+# every scenario script has returned, so a hang or a panic (panic=-1 and
+# QEMU's -no-reboot end the VM) can never look like a pass.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+ip link set lo up
+hostname dgvm
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# Start on a line of our own: the firmware leaves the cursor mid-line.
+echo
+echo "DG-VM: kernel $(uname -r) up after $(uptime_s) s"
+echo "DG-TAINT-BEFORE: $(cat /proc/sys/kernel/tainted)"
+if grep -qw dg.shell /proc/cmdline; then
+	# Interactive debugging (run.sh --shell): a shell on the console.
+	setsid cttyhack sh -l
+else
+	while read -r name; do
+		[ -n "$name" ] || continue
+		t0=$(uptime_s)
+		echo "DG-SCENARIO-BEGIN: $name"
+		(cd /tmp && DG_SCENARIO=$name sh "/dg/scenarios/$name.sh")
+		rc=$?
+		echo "DG-SCENARIO-END: $name rc=$rc seconds=$(awk -v a="$t0" -v b="$(uptime_s)" 'BEGIN { printf "%.2f", b - a }')"
+	done </etc/dg/scenarios
+fi
+echo "DG-TAINT-AFTER: $(cat /proc/sys/kernel/tainted)"
+echo "DG-DMESG-BEGIN"
+dmesg
+echo "DG-DMESG-END"
+echo "DG-VM-SUCCESS: after $(uptime_s) s"
+poweroff -f
+EOF
+	chmod 0755 "$1"
+}
+
+# ---- base, cached per kernelrelease ------------------------------------
+
+cache=$DG_CACHE/initramfs/$rel
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9
+
+# Anything that changes the base changes this key: this script (which
+# holds /init), the host binaries copied in, the kernel tree, the module
+# list.
+key=$( {
+	cat "$0"
+	echo "$BASE_KMODS"
+	stat -L -c '%n %s %Y' /bin/busybox /sbin/ip /bin/kmod "$kroot/.complete"
+} | sha256sum | cut -d' ' -f1)
+
+if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
+	base=$cache/base
+	rm -rf "$base" "$cache/base.cpio.gz" "$cache/base.key"
+	mkdir -p "$base"
+	for d in bin sbin usr/bin usr/sbin usr/local/bin usr/local/sbin \
+		 lib lib64 etc/dg dev proc sys run tmp root dg/scenarios; do
+		mkdir -p "$base/$d"
+	done
+	chmod 1777 "$base/tmp"
+
+	install -m 0755 /bin/busybox "$base/bin/busybox"
+	# Real ip and kmod replace busybox's applets of the same names.
+	busybox --list-full | while read -r applet; do
+		case ${applet##*/} in
+		busybox|ip|modprobe|insmod|rmmod|lsmod|depmod|modinfo) continue ;;
+		esac
+		ln -sf /bin/busybox "$base/$applet"
+	done
+	install_elf "$base" "$(readlink -f /sbin/ip)" /sbin/ip
+	install_elf "$base" /bin/kmod /bin/kmod
+	for t in modprobe insmod rmmod lsmod depmod modinfo; do
+		ln -sf /bin/kmod "$base/sbin/$t"
+	done
+	# The kernel's usermode helper runs /sbin/modprobe for autoloading
+	# (rtnl-link-veth, net-pf-16-proto-16-family-demuxguard): kmod, which
+	# reads modules.alias.
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$base/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$base/etc/group"
+
+	mdir=$base/lib/modules/$rel
+	mkdir -p "$mdir"
+	for f in modules.order modules.builtin modules.builtin.modinfo; do
+		[ -f "$kmoddir/$f" ] && cp "$kmoddir/$f" "$mdir/"
+	done
+	for m in $BASE_KMODS; do
+		kmod_closure "$m" >/dev/null || die "module $m not in $kmoddir"
+		kmod_closure "$m"
+	done | sort -u | while read -r path; do
+		install_ko "$kmoddir/$path" "$mdir/${path%.ko*}.ko"
+	done
+	# modules.order names compressed files; depmod only needs the tree.
+	sed -i 's/\.ko\.[a-z]*$/.ko/' "$mdir/modules.order" 2>/dev/null || true
+	depmod -b "$base" "$rel"
+
+	write_init "$base/init"
+	cpio_gz "$base" >"$cache/base.cpio.gz.tmp"
+	mv "$cache/base.cpio.gz.tmp" "$cache/base.cpio.gz"
+	echo "$key" >"$cache/base.key"
+fi
+
+# ---- overlay, per build -------------------------------------------------
+
+base_tree=$cache/base
+ov=$(mktemp -d)
+trap 'rm -rf "$ov"' EXIT
+mkdir -p "$ov/etc/dg" "$ov/dg/scenarios" "$ov/usr/local/bin"
+
+: >"$ov/etc/dg/scenarios"
+for s in "${scenarios[@]}"; do
+	[ -f "$s" ] || die "no such scenario: $s"
+	name=$(basename "$s" .sh)
+	install -m 0755 "$s" "$ov/dg/scenarios/$name.sh"
+	echo "$name" >>"$ov/etc/dg/scenarios"
+done
+
+for b in "${extra_bins[@]}"; do
+	[ -f "$b" ] || die "no such file: $b"
+	install_elf "$ov" "$b" "/usr/local/bin/$(basename "$b")"
+done
+
+for spec in "${extra_files[@]}"; do
+	src=${spec%%:*}
+	dest=${spec#*:}
+	[ "$dest" = "$spec" ] && dest=/dg/$(basename "$src")
+	[ -f "$src" ] || die "no such file: $src"
+	install -D -m "$(stat -c %a "$src")" "$src" "$ov$dest"
+done
+
+if [ ${#extra_kos[@]} -gt 0 ]; then
+	# depmod must see the whole tree to write a modules.dep that covers
+	# both the kernel's modules and ours; the tree is a few files.
+	mkdir -p "$ov/lib"
+	cp -a "$cache/base/lib/modules" "$ov/lib/"
+	for ko in "${extra_kos[@]}"; do
+		[ -f "$ko" ] || die "no such module: $ko"
+		install_ko "$ko" "$ov/lib/modules/$rel/extra/$(basename "${ko%.ko*}").ko"
+	done
+	depmod -b "$ov" "$rel"
+fi
+
+mkdir -p "$(dirname "$out")"
+{ cat "$cache/base.cpio.gz"; cpio_gz "$ov"; } >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -9,6 +9,9 @@
 #include <net/genetlink.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
+#include <net/tcp.h>
+#include <net/ipv6.h>
+#include <linux/ipv6.h>
 
 /* The interface on which a socket's cached input route (sk_rx_dst) was learned. */
 static inline int dg_sk_rx_dst_ifindex(const struct sock *sk)
@@ -17,6 +20,28 @@ static inline int dg_sk_rx_dst_ifindex(const struct sock *sk)
 	return READ_ONCE(sk->sk_rx_dst_ifindex);
 #else
 	return READ_ONCE(inet_sk(sk)->rx_dst_ifindex);
+#endif
+}
+
+/* The cookie dst_check() needs for the socket's cached IPv6 input route. */
+static inline u32 dg_sk_rx_dst_cookie(const struct sock *sk)
+{
+#ifdef DG_HAVE_SK_RX_DST_COOKIE
+	return READ_ONCE(sk->sk_rx_dst_cookie);
+#elif IS_ENABLED(CONFIG_IPV6)
+	return READ_ONCE(tcp_inet6_sk(sk)->rx_dst_cookie);
+#else
+	return 0;
+#endif
+}
+
+/* The established-socket hash of @net (per namespace since 6.1). */
+static inline struct inet_hashinfo *dg_tcp_hashinfo(struct net *net)
+{
+#if defined(DG_HAVE_TCP_DEATH_ROW_PTR)
+	return net->ipv4.tcp_death_row->hashinfo;
+#else
+	return net->ipv4.tcp_death_row.hashinfo;
 #endif
 }
 

@@ -7,10 +7,10 @@
  * ip_forward() / ip6_forward() drop it because it carries a socket. Two
  * kinds of probe see this:
  *
- *  - kretprobes on the early-demux functions classify what early demux did
- *    for packets received on a monitor interface. A kretprobe on every TCP
- *    receive costs more than turning early demux off, so they are armed only
- *    while some interface is in monitor.
+ *  - kprobes on the early-demux functions classify what early demux is
+ *    about to do for packets received on a monitor interface (by the same
+ *    socket lookup it does). A probe on every TCP receive is not free, so
+ *    they are armed only while some interface is in monitor.
  *  - kprobes on ip_forward() / ip6_forward() see the packets the kernel is
  *    about to drop. On a veto interface the handler removes the socket
  *    (routing never looks at skb->sk, so this is exactly "early demux never
@@ -29,6 +29,11 @@
 #include <linux/ptrace.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
+#include <net/inet_hashtables.h>
+#include <net/inet6_hashtables.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <linux/tcp.h>
 #include <net/sock.h>
 #include "compat.h"
 #include "hooks.h"
@@ -36,17 +41,10 @@
 
 struct dg_hook {
 	const char *symbol;
-	bool is_kretprobe;
 	bool attached;		/* registered; fixed after init */
 	bool armed;		/* enabled; under dg_config_lock */
 	struct kprobe kp;
-	struct kretprobe rp;
 };
-
-static struct kprobe *dg_hook_kprobe(struct dg_hook *h)
-{
-	return h->is_kretprobe ? &h->rp.kp : &h->kp;
-}
 
 static struct dg_dev *dg_rx_dev_rcu(const struct sk_buff *skb)
 {
@@ -101,38 +99,54 @@ static int dg_ip6_forward_pre(struct kprobe *p, struct pt_regs *regs)
 
 /* ---- early demux: classify (monitor only) ---- */
 
-struct dg_demux_call {
-	struct sk_buff *skb;
-};
-
-static bool dg_rx_dev_monitored(const struct sk_buff *skb)
+/*
+ * What tcp_v{4,6}_early_demux() is about to do with @skb, found the way it
+ * will find it: the established-socket lookup on the same tuple, then the
+ * socket's cached input route. The probe sits on the function's entry
+ * rather than its return: a kretprobe taken in and out while early demux
+ * runs on other CPUs has been seen to crash 6.1 (a return to address 0),
+ * and entry probes are cheaper. Runs in softirq before the function, on
+ * the same CPU, so the lookup sees the same hash table the function will.
+ * Returns the socket with a reference held, or NULL.
+ */
+static struct sock *dg_demux_lookup(const struct sk_buff *skb, enum dg_family fam)
 {
-	const struct dg_dev *d;
-	bool ret;
+	struct net *net = dev_net(skb->dev);
+	struct tcphdr _th;
+	const struct tcphdr *th;
 
-	rcu_read_lock();
-	d = dg_rx_dev_rcu(skb);
-	ret = d && READ_ONCE(d->mode) == DEMUXGUARD_MODE_MONITOR;
-	rcu_read_unlock();
-	return ret;
-}
+	if (skb->pkt_type != PACKET_HOST)
+		return NULL;
+	th = skb_header_pointer(skb, skb_transport_offset(skb), sizeof(_th), &_th);
+	if (!th || th->doff < sizeof(struct tcphdr) / 4)
+		return NULL;
 
-static int dg_demux_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 0);
-	struct dg_demux_call *call = (struct dg_demux_call *)ri->data;
+	if (fam == DG_FAMILY_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
 
-	/* Non-zero: no return handler for this call. */
-	if (!dg_rx_dev_monitored(skb))
-		return 1;
-	call->skb = skb;
-	return 0;
+		return __inet_lookup_established(net, dg_tcp_hashinfo(net),
+						 iph->saddr, th->source,
+						 iph->daddr, ntohs(th->dest),
+						 skb->skb_iif, inet_sdif(skb));
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	{
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		return __inet6_lookup_established(net, dg_tcp_hashinfo(net),
+						  &ip6h->saddr, th->source,
+						  &ip6h->daddr, ntohs(th->dest),
+						  inet6_iif(skb), inet6_sdif(skb));
+	}
+#else
+	return NULL;
+#endif
 }
 
 static void dg_demux_classify(const struct sk_buff *skb, enum dg_family fam)
 {
-	const struct sock *sk = skb->sk;
 	struct dg_dev *d;
+	struct sock *sk;
 
 	rcu_read_lock();
 	d = dg_rx_dev_rcu(skb);
@@ -140,48 +154,46 @@ static void dg_demux_classify(const struct sk_buff *skb, enum dg_family fam)
 		goto out;
 
 	dg_counter_inc(d->counters, fam, DG_DEMUX_CALLS);
-	if (!sk || skb->destructor != sock_edemux)
+	sk = dg_demux_lookup(skb, fam);
+	if (!sk)
 		goto out;
 	dg_counter_inc(d->counters, fam, DG_SK_HITS);
-	if (skb_dst(skb))
-		dg_counter_inc(d->counters, fam, DG_DST_HITS);
-	else if (sk_fullsock(sk) && rcu_access_pointer(sk->sk_rx_dst) &&
-		 dg_sk_rx_dst_ifindex(sk) != skb->skb_iif)
-		dg_counter_inc(d->counters, fam, DG_IIF_MISMATCH);
+	if (sk_fullsock(sk)) {
+		struct dst_entry *dst = rcu_dereference(sk->sk_rx_dst);
+
+		if (dst && READ_ONCE(dst->obsolete))
+			dst = dst->ops->check(dst, fam == DG_FAMILY_IPV6 ?
+					      dg_sk_rx_dst_cookie(sk) : 0);
+		if (dst && dg_sk_rx_dst_ifindex(sk) == skb->skb_iif)
+			dg_counter_inc(d->counters, fam, DG_DST_HITS);
+		else if (dst)
+			dg_counter_inc(d->counters, fam, DG_IIF_MISMATCH);
+	}
+	sock_gen_put(sk);
 out:
 	rcu_read_unlock();
 }
 
-static int dg_tcp_v4_demux_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int dg_tcp_v4_demux_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	dg_demux_classify(((struct dg_demux_call *)ri->data)->skb, DG_FAMILY_IPV4);
+	dg_demux_classify((struct sk_buff *)regs_get_kernel_argument(regs, 0), DG_FAMILY_IPV4);
 	return 0;
 }
 
-static int dg_tcp_v6_demux_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+static int dg_tcp_v6_demux_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	dg_demux_classify(((struct dg_demux_call *)ri->data)->skb, DG_FAMILY_IPV6);
+	dg_demux_classify((struct sk_buff *)regs_get_kernel_argument(regs, 0), DG_FAMILY_IPV6);
 	return 0;
 }
 
 static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
 	[DG_HOOK_TCP_V4_EARLY_DEMUX] = {
 		.symbol = "tcp_v4_early_demux",
-		.is_kretprobe = true,
-		.rp = {
-			.entry_handler = dg_demux_entry,
-			.handler = dg_tcp_v4_demux_ret,
-			.data_size = sizeof(struct dg_demux_call),
-		},
+		.kp = { .pre_handler = dg_tcp_v4_demux_pre },
 	},
 	[DG_HOOK_TCP_V6_EARLY_DEMUX] = {
 		.symbol = "tcp_v6_early_demux",
-		.is_kretprobe = true,
-		.rp = {
-			.entry_handler = dg_demux_entry,
-			.handler = dg_tcp_v6_demux_ret,
-			.data_size = sizeof(struct dg_demux_call),
-		},
+		.kp = { .pre_handler = dg_tcp_v6_demux_pre },
 	},
 	[DG_HOOK_IP_FORWARD] = {
 		.symbol = "ip_forward",
@@ -200,7 +212,7 @@ static void dg_hook_arm(struct dg_hook *h, bool want)
 	lockdep_assert_held(&dg_config_lock);
 	if (!h->attached || h->armed == want)
 		return;
-	err = want ? enable_kprobe(dg_hook_kprobe(h)) : disable_kprobe(dg_hook_kprobe(h));
+	err = want ? enable_kprobe(&h->kp) : disable_kprobe(&h->kp);
 	if (err) {
 		pr_warn("cannot %s probe on %s: %d\n", want ? "arm" : "disarm", h->symbol, err);
 		return;
@@ -227,9 +239,7 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
 		status[i].name = h->symbol;
 		status[i].attached = h->attached;
 		status[i].armed = h->armed;
-		status[i].missed = h->attached ? dg_hook_kprobe(h)->nmissed : 0;
-		if (h->attached && h->is_kretprobe)
-			status[i].missed += h->rp.nmissed;
+		status[i].missed = h->attached ? h->kp.nmissed : 0;
 	}
 }
 
@@ -237,10 +247,7 @@ static void dg_hook_unregister(struct dg_hook *h)
 {
 	if (!h->attached)
 		return;
-	if (h->is_kretprobe)
-		unregister_kretprobe(&h->rp);
-	else
-		unregister_kprobe(&h->kp);
+	unregister_kprobe(&h->kp);
 	h->attached = false;
 	h->armed = false;
 }
@@ -255,21 +262,14 @@ int dg_hooks_init(void)
 
 	for (i = 0; i < DG_NR_HOOKS; i++) {
 		struct dg_hook *h = &dg_hooks[i];
-		struct kprobe *kp = dg_hook_kprobe(h);
 
-		kp->symbol_name = h->symbol;
-		kp->flags = KPROBE_FLAG_DISABLED;
-		if (h->is_kretprobe) {
-			/* Early demux runs in softirq: at most a few nested calls per CPU. */
-			h->rp.maxactive = max_t(int, 16, 4 * num_possible_cpus());
-			err = register_kretprobe(&h->rp);
-		} else {
-			err = register_kprobe(&h->kp);
-		}
+		h->kp.symbol_name = h->symbol;
+		h->kp.flags = KPROBE_FLAG_DISABLED;
+		err = register_kprobe(&h->kp);
 		if (err) {
 			pr_warn("%s: not attached (%d); %s\n", h->symbol, err,
-				h->is_kretprobe ? "monitor counters stay at 0" :
-						  "this family is not guarded");
+				i <= DG_HOOK_TCP_V6_EARLY_DEMUX ?
+				"its monitor counters stay at 0" : "this family is not guarded");
 			continue;
 		}
 		h->attached = true;

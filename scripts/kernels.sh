@@ -51,8 +51,27 @@ apt_update_once() {
 
 # Print the kernelrelease behind a metapackage: the first Depends on a
 # linux-image-* package, with the "linux-image-" prefix and a possible
-# "-unsigned" suffix removed.
+# "-unsigned" suffix removed. apt-cache takes most of a second, and every
+# test run asks: the answer is kept until apt's package lists change.
 resolve_meta() {
+	local meta=$1 dep stamp memo=$KCACHE/.resolved
+	stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0)
+	dep=$(awk -v m="$meta" -v s="$stamp" '$1 == m && $2 == s { print $3 }' \
+		"$memo" 2>/dev/null || :)
+	if [ -n "$dep" ]; then
+		echo "$dep"
+		return 0
+	fi
+	dep=$(resolve_meta_apt "$meta") || exit 1
+	stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0)
+	if mkdir -p "$KCACHE" 2>/dev/null; then
+		{ grep -v "^$meta " "$memo" 2>/dev/null || :; echo "$meta $stamp $dep"; } \
+			>"$memo.$$" && mv "$memo.$$" "$memo"
+	fi
+	echo "$dep"
+}
+
+resolve_meta_apt() {
 	local meta=$1 dep
 	dep=$(apt-cache depends "$meta" 2>/dev/null |
 	      sed -n 's/^ *|\{0,1\}Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n1)

@@ -27,7 +27,10 @@
 #   DG_CLI        CLI binary to include (default cli/demuxguard), optional
 #   DG_VM_TIMEOUT seconds before a VM is killed (default 300)
 #   DG_LOGDIR     where console logs go (default tests/vm/logs)
-#   DG_KERNEL_ARGS extra kernel command line
+#   DG_KERNEL_ARGS extra kernel command line; VAR=VALUE words (no dot in
+#                 VAR) reach /init and so the scenarios as environment, e.g.
+#                 DG_KERNEL_ARGS=SGP_LOCAL_PREF=0 runs sgp.sh's topology
+#                 without the moved local rule (baseline then fails)
 #   DG_CACHE      cache root (default /var/cache/demuxguard-test)
 
 set -euo pipefail
@@ -235,6 +238,14 @@ for rel in "${rels[@]}"; do
 	qemu=(qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2
 	      -nographic -vga none -nic none -no-reboot
 	      -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz")
+	# qboot (in qemu-system-data) only loads the kernel: about half a
+	# second faster than SeaBIOS under TCG, and no escape codes.
+	for fw in /usr/share/qemu/qboot.rom /usr/share/seabios/qboot.rom; do
+		if [ -f "$fw" ]; then
+			qemu+=(-bios "$fw")
+			break
+		fi
+	done
 
 	if [ "$shell" = 1 ]; then
 		exec "${qemu[@]}" -append "$cmdline dg.shell"

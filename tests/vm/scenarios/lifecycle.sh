@@ -7,7 +7,9 @@
 #     is reachable without any CLI call;
 #   - a malformed rules= value fails the load with a clear kernel log line;
 #   - the module unloads while TCP flows through veto and monitor
-#     interfaces, and load/unload cycles under traffic leave the kernel clean.
+#     interfaces, and load/unload cycles and monitor on/off toggles (arming
+#     and disarming the early-demux probes) under traffic leave the kernel
+#     clean.
 
 # shellcheck disable=SC2317,SC2119
 set -eu
@@ -89,6 +91,22 @@ while [ $i -lt "$CYCLES" ]; do
 	cycles_ok=$i
 done
 check_output "cycle: $CYCLES unload/load cycles under traffic" "$CYCLES" echo "$cycles_ok"
+
+# Arming and disarming the early-demux probes while early demux runs on the
+# other CPU: monitor off and on again, each round confirmed by a counter.
+# (A kretprobe taken in and out like this crashed 6.1; the probes are
+# entry kprobes for that reason, and this is their regression test.)
+toggles_ok=0
+i=0
+while [ $i -lt "$CYCLES" ]; do
+	i=$((i + 1))
+	demuxguard rule del prefix eth || break
+	demuxguard rule add prefix eth mode monitor || break
+	busywait 10000 sh -c ". /dg/demuxguard.sh; [ \"\$(dg_counter eth0 ipv4 demux_calls)\" -ge 1 ]" ||
+		break
+	toggles_ok=$i
+done
+check_output "cycle: $CYCLES monitor off/on toggles under traffic" "$CYCLES" echo "$toggles_ok"
 check "cycle: ipv4 flow still alive" kill -0 "$flow4"
 check "cycle: ipv6 flow still alive" kill -0 "$flow6"
 check "cycle: final unload under traffic" modprobe -r demuxguard

@@ -376,6 +376,7 @@ static int dg_reset_stats_doit(struct sk_buff *skb, struct genl_info *info)
 static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct dg_hook_status hooks[DG_NR_HOOKS];
+	unsigned int nr_ifaces, nr_rules;
 	struct sk_buff *msg;
 	u64 missed = 0;
 	void *hdr;
@@ -383,6 +384,7 @@ static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&dg_config_lock);
 	dg_hooks_status(hooks);
+	dg_policy_objects(&nr_ifaces, &nr_rules);
 	mutex_unlock(&dg_config_lock);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -406,7 +408,9 @@ static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 		nla_nest_end(msg, nest);
 		missed += hooks[i].missed;
 	}
-	if (nla_put_u64_64bit(msg, DEMUXGUARD_A_PROBE_MISSED, missed, DEMUXGUARD_A_PAD))
+	if (nla_put_u64_64bit(msg, DEMUXGUARD_A_PROBE_MISSED, missed, DEMUXGUARD_A_PAD) ||
+	    nla_put_u32(msg, DEMUXGUARD_A_NR_IFACES, nr_ifaces) ||
+	    nla_put_u32(msg, DEMUXGUARD_A_NR_RULES, nr_rules))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);

@@ -30,6 +30,19 @@ DEFINE_MUTEX(dg_config_lock);
 
 /* Interfaces in each mode, over all namespaces; drives arming. */
 static unsigned int dg_nr_in_mode[__DEMUXGUARD_MODE_MAX];
+/* Rules over all namespaces, reported so leaks are visible. */
+static unsigned int dg_nr_rules;
+
+void dg_policy_objects(unsigned int *nr_ifaces, unsigned int *nr_rules)
+{
+	int m;
+
+	lockdep_assert_held(&dg_config_lock);
+	*nr_ifaces = 0;
+	for (m = 0; m <= DEMUXGUARD_MODE_MAX; m++)
+		*nr_ifaces += dg_nr_in_mode[m];
+	*nr_rules = dg_nr_rules;
+}
 
 static const char *const dg_mode_names[__DEMUXGUARD_MODE_MAX] = {
 	[DEMUXGUARD_MODE_OFF]		= "off",
@@ -278,6 +291,7 @@ static int __dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *rep
 			break;
 	list_add_tail(&r->list, &pos->list);
 	dn->nr_rules++;
+	dg_nr_rules++;
 	dn->generation++;
 
 	err = dg_net_refresh_all(net);
@@ -285,6 +299,7 @@ static int __dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *rep
 		/* Nothing half-applied: without the rule, refreshing only frees. */
 		list_del(&r->list);
 		dn->nr_rules--;
+		dg_nr_rules--;
 		kfree(r);
 		WARN_ON_ONCE(dg_net_refresh_all(net));
 	}
@@ -314,6 +329,7 @@ int dg_rule_del(struct net *net, const char *prefix)
 	if (r) {
 		list_del(&r->list);
 		dn->nr_rules--;
+		dg_nr_rules--;
 		dn->generation++;
 		kfree(r);
 		/* Interfaces only fall back to shorter rules or lose their entry. */
@@ -400,6 +416,7 @@ static void __net_exit dg_net_exit(struct net *net)
 	}
 	list_for_each_entry_safe(r, rtmp, &dn->rules, list) {
 		list_del(&r->list);
+		dg_nr_rules--;
 		kfree(r);
 	}
 	dn->nr_rules = 0;

@@ -79,7 +79,7 @@ int dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced);
 int dg_rule_del(struct net *net, const char *prefix);
 void dg_dev_reset_counters(struct dg_dev *d);
 void dg_dev_read_counters(const struct dg_dev *d, struct dg_counter_snapshot *out);
-int dg_parse_rules_param(const char *param);
+void dg_policy_objects(unsigned int *nr_ifaces, unsigned int *nr_rules);
 
 const char *dg_mode_name(u8 mode);
 int dg_mode_from_name(const char *name, size_t len);

@@ -16,7 +16,8 @@
  * Policy follows the interface and disappears with it.
  *
  * Commands
- *   GET_STATUS   do    -> VERSION, HOOK (nested, one per hook), PROBE_MISSED
+ *   GET_STATUS   do    -> VERSION, HOOK (nested, one per hook), PROBE_MISSED,
+ *                      NR_IFACES, NR_RULES (objects the module holds)
  *   GET_DEV      do    (IFINDEX|IFNAME) -> one DEV message
  *                dump  -> one DEV message per interface that has policy
  *   SET_DEV      do    (IFINDEX|IFNAME), MODE
@@ -87,6 +88,8 @@ enum demuxguard_attr {
 	DEMUXGUARD_A_PROBE_MISSED,	/* u64: sum of all hooks' misses */
 	DEMUXGUARD_A_STATS_IPV4,	/* nest: enum demuxguard_stat */
 	DEMUXGUARD_A_STATS_IPV6,	/* nest: enum demuxguard_stat */
+	DEMUXGUARD_A_NR_IFACES,		/* u32: interface entries, all namespaces */
+	DEMUXGUARD_A_NR_RULES,		/* u32: rules, all namespaces */
 
 	__DEMUXGUARD_A_MAX,
 	DEMUXGUARD_A_MAX = __DEMUXGUARD_A_MAX - 1

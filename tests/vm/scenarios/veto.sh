@@ -100,6 +100,15 @@ for fam in ipv4 ipv6; do
 done
 
 # --- counters reset -------------------------------------------------------
+# Let the last segments of the flows above (FINs, final ACKs) pass first:
+# they are vetoed too, and would land after the reset.
+quiet_vetoed()
+{
+	_a=$(dg_counter "$POD" ipv4 vetoed)/$(dg_counter "$POD" ipv6 vetoed)
+	sleep 0.5
+	[ "$_a" = "$(dg_counter "$POD" ipv4 vetoed)/$(dg_counter "$POD" ipv6 vetoed)" ]
+}
+check "stats: traffic settled before the reset" busywait 15000 quiet_vetoed
 check "stats: reset dev $POD" demuxguard stats reset dev "$POD"
 for fam in ipv4 ipv6; do
 	for c in demux_calls sk_hits dst_hits iif_mismatch fwd_sk_drops vetoed; do

@@ -338,6 +338,7 @@ static int parse_help_cmd(struct cursor *c, struct dg_request *req,
 		{ "status", DG_TOPIC_STATUS }, { "show", DG_TOPIC_SHOW },
 		{ "set", DG_TOPIC_SET }, { "unset", DG_TOPIC_UNSET },
 		{ "rule", DG_TOPIC_RULE }, { "stats", DG_TOPIC_STATS },
+		{ "doctor", DG_TOPIC_DOCTOR },
 	};
 	const char *what = next_arg(c);
 
@@ -453,6 +454,10 @@ int dg_parse_args(int argc, char *const argv[], struct dg_request *req,
 		rc = parse_rule(&c, req, err);
 	} else if (strcmp(cmd, "stats") == 0) {
 		rc = parse_stats(&c, req, json_opt, err);
+	} else if (strcmp(cmd, "doctor") == 0) {
+		req->cmd = DG_CMD_DOCTOR;
+		wants_help(&c, req, DG_TOPIC_DOCTOR);
+		rc = no_more(&c, DG_TOPIC_DOCTOR, err);
 	} else if (strcmp(cmd, "help") == 0) {
 		rc = parse_help_cmd(&c, req, err);
 	} else {

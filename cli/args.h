@@ -28,6 +28,7 @@ enum dg_cmd {
 	DG_CMD_RULE_SHOW,
 	DG_CMD_STATS,
 	DG_CMD_STATS_RESET,
+	DG_CMD_DOCTOR,
 };
 
 struct dg_request {

@@ -2,16 +2,17 @@
 /*
  * main.c - demuxguard's entry point: parse the command line (args.c),
  * enter the namespace asked for (netns.c), open the netlink channel
- * (netlink.c), run one command (kernel.c), print its result (output.c),
- * and turn failures into the exit status contract: 0 ok, 1 usage error,
- * 2 anything the kernel or the system refused.
+ * (netlink.c), run one command (kernel.c; doctor.c for doctor), print its
+ * result (output.c), and turn failures into the exit status contract:
+ * 0 ok, 1 usage error, 2 anything the kernel or the system refused, and
+ * for doctor 3 when an interface is at risk.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "args.h"
+#include "doctor.h"
 #include "kernel.h"
 #include "netlink.h"
 #include "netns.h"
@@ -76,7 +77,8 @@ static int report(const struct dg_nl *nl, const struct dg_request *req)
 	case EACCES:
 		fprintf(stderr, "permission denied (%s)\n",
 			req->cmd == DG_CMD_STATUS || req->cmd == DG_CMD_SHOW ||
-			req->cmd == DG_CMD_RULE_SHOW || req->cmd == DG_CMD_STATS ?
+			req->cmd == DG_CMD_RULE_SHOW || req->cmd == DG_CMD_STATS ||
+			req->cmd == DG_CMD_DOCTOR ?
 			"the module refused to show this" :
 			"changing demuxguard policy or counters needs CAP_NET_ADMIN");
 		return DG_EXIT_RUNTIME;
@@ -104,20 +106,6 @@ static int finish_output(int rc)
 	return rc;
 }
 
-/*
- * Is the module certainly absent? Resolving the family would autoload
- * it, which --version must not do; sysfs tells without side effects.
- * Without sysfs (some containers), fall back to asking netlink.
- */
-static bool module_absent(void)
-{
-	struct stat s;
-
-	if (stat("/sys/module", &s) != 0)
-		return false;
-	return stat("/sys/module/" DEMUXGUARD_GENL_NAME, &s) != 0;
-}
-
 /* The version the module registered with MODULE_VERSION, from sysfs. */
 static bool sysfs_module_version(char *buf, size_t len)
 {
@@ -140,17 +128,52 @@ static int do_version(void)
 	char v[64];
 
 	printf("demuxguard %s\n", DEMUXGUARD_VERSION);
-	/* The module is global: -n does not matter here. */
-	if (!module_absent() && dg_nl_open(&nl) == 0 &&
+	/*
+	 * The module is global: -n does not matter here. Resolving the
+	 * family would autoload it, which --version must not do: ask sysfs
+	 * first (dg_module_absent), and netlink only where sysfs cannot tell.
+	 */
+	if (!dg_module_absent() && dg_nl_open(&nl) == 0 &&
 	    dg_get_status(&nl, &st) == 0)
 		printf("module %s\n", st.version);
-	else if (!module_absent() && sysfs_module_version(v, sizeof(v)))
+	else if (!dg_module_absent() && sysfs_module_version(v, sizeof(v)))
 		printf("module %s\n", v);	/* loaded, but netlink refused */
 	else
 		printf("module not loaded\n");
 	dg_nl_close(&nl);
 	dg_status_free(&st);
 	return finish_output(DG_EXIT_OK);
+}
+
+/*
+ * doctor needs no module: its gathering opens the genetlink channel only
+ * if the module is loaded. Returns the exit status; 3 if at risk.
+ */
+static int doctor(const struct dg_request *req, const struct dg_out *out)
+{
+	struct dg_doctor_input in = { .netns = req->netns };
+	struct dg_doctor_report rep;
+	struct dg_nl nl = { 0 };
+	char msg[256];
+	int rc;
+
+	rc = dg_doctor_gather(&in, &nl, msg, sizeof(msg));
+	if (rc == -1) {
+		fprintf(stderr, "Error: %s\n", msg);
+		rc = DG_EXIT_RUNTIME;
+	} else if (rc == -2) {
+		rc = report(&nl, req);
+	} else if (dg_doctor_analyze(&in, &rep) < 0) {
+		fputs("Error: out of memory\n", stderr);
+		rc = DG_EXIT_RUNTIME;
+	} else {
+		dg_print_doctor(out, &rep);
+		rc = rep.at_risk ? DG_EXIT_AT_RISK : DG_EXIT_OK;
+		dg_doctor_report_free(&rep);
+	}
+	dg_nl_close(&nl);
+	dg_doctor_input_free(&in);
+	return rc;
 }
 
 static int run(struct dg_nl *nl, const struct dg_request *req,
@@ -236,18 +259,27 @@ int main(int argc, char *argv[])
 		return DG_EXIT_RUNTIME;
 	}
 
-	if (dg_nl_open(&nl) < 0) {
-		rc = report(&nl, &req);
-		dg_nl_close(&nl);
-		return rc;
-	}
-
 	out = (struct dg_out){
 		.f = stdout,
 		.fmt = req.format,
 		.pretty = req.pretty,
 		.netns = req.netns,
 	};
+	if (req.cmd == DG_CMD_DOCTOR) {
+		int wrc;
+
+		rc = doctor(&req, &out);
+		/* A failed write is an error even when something is at risk. */
+		wrc = finish_output(DG_EXIT_OK);
+		return wrc ? wrc : rc;
+	}
+
+	if (dg_nl_open(&nl) < 0) {
+		rc = report(&nl, &req);
+		dg_nl_close(&nl);
+		return rc;
+	}
+
 	rc = run(&nl, &req, &out) < 0 ? report(&nl, &req) : DG_EXIT_OK;
 	dg_nl_close(&nl);
 	return finish_output(rc);

@@ -4,13 +4,17 @@
  *
  * As in iproute2's json_print, each field is printed by one call that knows
  * both its JSON key and its text rendering, so text and JSON cannot drift
- * apart field by field. The only exception is `status`, whose JSON groups
- * hooks by attribute ("hooks", "armed") while text shows one line per hook.
- * The Prometheus format is text-only and lives in its own function.
+ * apart field by field. The exceptions are `status`, whose JSON groups
+ * hooks by attribute ("hooks", "armed") while text shows one line per hook,
+ * and `doctor`, whose text is a report for people (wrapped prose, a summary
+ * at the end) rather than one line per field. The Prometheus format is
+ * text-only and lives in its own function.
  */
 #include <inttypes.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "doctor.h"
 #include "json.h"
 #include "output.h"
 #include "utf8.h"
@@ -324,4 +328,332 @@ static void print_prometheus(const struct dg_out *o, const struct dg_dev_list *l
 			}
 		}
 	}
+}
+
+/* ---- doctor ------------------------------------------------------------ */
+
+#define DOCTOR_COLUMNS 78
+
+static const char *const verdict_names[] = {
+	[DG_VERDICT_NOT_AFFECTED] = "not affected",
+	[DG_VERDICT_AT_RISK] = "at risk",
+	[DG_VERDICT_PROTECTED] = "protected",
+};
+
+/* Write @n bytes of @s, control bytes as \xNN (as dg_print_name does). */
+static void put_escaped(FILE *f, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* @text word-wrapped to DOCTOR_COLUMNS, every line indented by @indent. */
+static void put_wrapped(FILE *f, const char *indent, const char *text)
+{
+	size_t width = DOCTOR_COLUMNS - strlen(indent);
+
+	while (*text) {
+		size_t len = strlen(text), cut = len;
+
+		if (len > width) {
+			cut = width;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0)	/* one overlong word: break after it */
+				cut = strcspn(text, " ");
+		}
+		fputs(indent, f);
+		put_escaped(f, text, cut);
+		fputc('\n', f);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
+static void json_sysctl(struct json_writer *jw, const char *key, int v)
+{
+	json_key(jw, key);
+	if (v >= 0)
+		json_u64(jw, (uint64_t)v);
+	else
+		json_null(jw);
+}
+
+static void json_kv_string_or_null(struct json_writer *jw, const char *key,
+				   const char *s, bool present)
+{
+	json_key(jw, key);
+	if (present)
+		json_string(jw, s);
+	else
+		json_null(jw);
+}
+
+static void doctor_json_hooks(struct json_writer *jw,
+			      const struct dg_doctor_report *r, bool armed)
+{
+	json_key(jw, armed ? "armed" : "hooks");
+	json_open_object(jw);
+	for (size_t i = 0; r->module_loaded && i < r->status->n_hooks; i++) {
+		const struct dg_hook *h = &r->status->hooks[i];
+
+		json_kv_bool(jw, h->name, armed ? h->armed : h->attached);
+	}
+	json_close_object(jw);
+}
+
+static void doctor_json_if(struct json_writer *jw, const struct dg_doctor_if *x)
+{
+	json_open_object(jw);
+	json_kv_string(jw, "ifname", x->ifname);
+	json_key(jw, "ifindex");
+	if (x->ifindex)
+		json_u64(jw, x->ifindex);
+	else
+		json_null(jw);
+	json_kv_string(jw, "verdict", verdict_names[x->verdict]);
+	json_key(jw, "family");
+	json_open_array(jw);
+	for (int f = 0; f < DG_FAM_COUNT; f++)
+		if (x->families & (1u << f))
+			json_string(jw, dg_family_names[f]);
+	json_close_array(jw);
+	json_key(jw, "rule");
+	if (x->has_rule) {
+		json_open_object(jw);
+		json_kv_string(jw, "family", dg_family_names[
+			       x->rule_family == AF_INET ? DG_FAM_IPV4 : DG_FAM_IPV6]);
+		json_kv_u64(jw, "priority", x->rule_priority);
+		json_kv_u64(jw, "table", x->rule_table);
+		json_close_object(jw);
+	} else {
+		json_null(jw);
+	}
+	json_key(jw, "local_rule_priority");
+	if (x->has_local_rule)
+		json_u64(jw, x->local_rule_priority);
+	else
+		json_null(jw);
+	json_kv_string_or_null(jw, "address", x->address, x->address[0]);
+	json_kv_string_or_null(jw, "route", x->route, x->route[0]);
+	json_kv_string(jw, "reason", x->reason);
+	json_kv_string_or_null(jw, "mode", mode_str(x->mode), x->policy_known);
+	json_kv_string_or_null(jw, "source", x->policy_known &&
+			       dg_source_name(x->source) ?
+			       dg_source_name(x->source) : "unknown",
+			       x->policy_known);
+	json_kv_string_or_null(jw, "covering_rule", x->covering,
+			       x->policy_known && x->has_covering);
+	json_key(jw, "fwd_sk_drops");
+	if (x->policy_known)
+		json_u64(jw, x->fwd_sk_drops);
+	else
+		json_null(jw);
+	json_key(jw, "vetoed");
+	if (x->policy_known)
+		json_u64(jw, x->vetoed);
+	else
+		json_null(jw);
+	json_close_object(jw);
+}
+
+static void doctor_json(const struct dg_out *o, const struct dg_doctor_report *r)
+{
+	struct json_writer jw;
+
+	json_init(&jw, o->f, o->pretty);
+	json_open_object(&jw);
+
+	json_key(&jw, "early_demux");
+	json_open_object(&jw);
+	json_sysctl(&jw, "ip_early_demux", r->ip_early_demux);
+	json_sysctl(&jw, "tcp_early_demux", r->tcp_early_demux);
+	json_kv_bool(&jw, "enabled", r->early_demux_on);
+	json_close_object(&jw);
+
+	json_key(&jw, "module");
+	json_open_object(&jw);
+	json_kv_bool(&jw, "loaded", r->module_loaded);
+	json_kv_string_or_null(&jw, "version", r->module_loaded ?
+			       r->status->version : "", r->module_loaded);
+	doctor_json_hooks(&jw, r, false);
+	doctor_json_hooks(&jw, r, true);
+	json_close_object(&jw);
+
+	json_key(&jw, "interfaces");
+	json_open_array(&jw);
+	for (size_t i = 0; i < r->n; i++)
+		doctor_json_if(&jw, &r->v[i]);
+	json_close_array(&jw);
+
+	json_kv_u64(&jw, "at_risk", r->at_risk);
+	json_key(&jw, "suggestion");
+	json_open_array(&jw);
+	for (size_t i = 0; i < r->n_cmds; i++)
+		json_string(&jw, r->cmds[i].text);
+	json_close_array(&jw);
+
+	json_close_object(&jw);
+	json_finish(&jw);
+}
+
+static void put_sysctl(FILE *f, const char *name, int v)
+{
+	if (v >= 0)
+		fprintf(f, "%s %d", name, v);
+	else
+		fprintf(f, "%s ?", name);
+}
+
+static void doctor_text_demux(FILE *f, const struct dg_doctor_report *r)
+{
+	char cmd[128] = "";
+
+	fprintf(f, "early demux: %s (", r->early_demux_on ? "on" : "off");
+	put_sysctl(f, "net.ipv4.ip_early_demux", r->ip_early_demux);
+	fputs(", ", f);
+	put_sysctl(f, "net.ipv4.tcp_early_demux", r->tcp_early_demux);
+	fputs(")\n", f);
+	if (r->early_demux_on)
+		return;
+	snprintf(cmd, sizeof(cmd), "sysctl -w%s%s",
+		 r->ip_early_demux == 0 ? " net.ipv4.ip_early_demux=1" : "",
+		 r->tcp_early_demux == 0 ? " net.ipv4.tcp_early_demux=1" : "");
+	{
+		char text[640];
+
+		snprintf(text, sizeof(text),
+			 "With early demux off, every TCP segment the node "
+			 "terminates takes a full route lookup instead of its "
+			 "socket's cached input route (about 1 %% of small "
+			 "request/response throughput, as measured for "
+			 "demuxguard), for IPv4 and IPv6 alike. demuxguard makes "
+			 "turning it off unnecessary: run the commands at the end "
+			 "of this report, if any, then turn it back on with "
+			 "\"%s\".", cmd);
+		put_wrapped(f, "    ", text);
+	}
+}
+
+static void put_hook_list(FILE *f, const struct dg_status *st, bool armed)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->n_hooks; i++) {
+		const struct dg_hook *h = &st->hooks[i];
+
+		if (!(armed ? h->armed : h->attached))
+			continue;
+		fputc(' ', f);
+		dg_print_name(f, h->name, false);
+		n++;
+	}
+	if (!n)
+		fputs(" none", f);
+	fputc('\n', f);
+}
+
+static void doctor_text_module(FILE *f, const struct dg_doctor_report *r)
+{
+	if (!r->module_loaded) {
+		fputs("module: not loaded (the routing analysis does not need it)\n",
+		      f);
+		return;
+	}
+	fputs("module: loaded, version ", f);
+	dg_print_name(f, r->status->version, false);
+	fputs("\n    hooks attached:", f);
+	put_hook_list(f, r->status, false);
+	fputs("    hooks armed:", f);
+	put_hook_list(f, r->status, true);
+}
+
+static void doctor_text_if(FILE *f, const struct dg_doctor_if *x)
+{
+	fputs("  ", f);
+	dg_print_name(f, x->ifname, false);
+	if (x->ifindex)
+		fprintf(f, " (%u)", x->ifindex);
+	fprintf(f, ": %s\n", verdict_names[x->verdict]);
+	put_wrapped(f, "    ", x->reason);
+	if (!x->policy_known)
+		return;
+	fprintf(f, "    mode %s (", mode_str(x->mode));
+	switch (x->source) {
+	case DEMUXGUARD_SOURCE_RULE:
+		fputs("rule ", f);
+		dg_print_name(f, x->covering, true);
+		break;
+	case DEMUXGUARD_SOURCE_EXPLICIT:
+		fputs("explicit", f);
+		if (x->has_covering) {
+			fputs(", overrides rule ", f);
+			dg_print_name(f, x->covering, true);
+		}
+		break;
+	case DEMUXGUARD_SOURCE_NONE:
+		fputs("no policy", f);
+		break;
+	default:
+		fputs("source unknown", f);
+		break;
+	}
+	fprintf(f, "), fwd_sk_drops %" PRIu64 ", vetoed %" PRIu64 "\n",
+		x->fwd_sk_drops, x->vetoed);
+}
+
+static void doctor_text(const struct dg_out *o, const struct dg_doctor_report *r)
+{
+	FILE *f = o->f;
+
+	doctor_text_demux(f, r);
+	doctor_text_module(f, r);
+	if (r->n == 0)
+		fputs("no interface is the input of an \"ip rule iif\"\n", f);
+	else
+		fputs("interfaces that are the input of an \"ip rule iif\":\n", f);
+	for (size_t i = 0; i < r->n; i++)
+		doctor_text_if(f, &r->v[i]);
+
+	if (r->at_risk && r->n_cmds)
+		fprintf(f, "%zu interface%s at risk; to protect %s:\n",
+			r->at_risk, r->at_risk == 1 ? "" : "s",
+			r->at_risk == 1 ? "it" : "them");
+	else if (r->at_risk)
+		fprintf(f, "%zu interface%s at risk; no demuxguard command "
+			"protects %s (see above)\n", r->at_risk,
+			r->at_risk == 1 ? "" : "s",
+			r->at_risk == 1 ? "it" : "them");
+	else if (r->n_cmds)
+		fputs("nothing at risk while early demux is off; before turning "
+		      "it back on, run:\n", f);
+	else
+		fputs("nothing at risk\n", f);
+	for (size_t i = 0; i < r->n_cmds; i++) {
+		fputs("  ", f);
+		dg_print_name(f, r->cmds[i].text, false);
+		fputc('\n', f);
+	}
+	if (r->n_cmds && r->boot_rules[0]) {
+		fputs("and, to have the rule from boot on, in "
+		      "/etc/modprobe.d/demuxguard.conf:\n  options demuxguard rules=",
+		      f);
+		dg_print_name(f, r->boot_rules, false);
+		fputc('\n', f);
+	}
+}
+
+void dg_print_doctor(const struct dg_out *o, const struct dg_doctor_report *r)
+{
+	if (o->fmt == DG_FMT_JSON)
+		doctor_json(o, r);
+	else
+		doctor_text(o, r);
 }

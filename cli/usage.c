@@ -61,6 +61,30 @@ static const struct cmd_doc cmd_docs[] = {
 	{ DG_TOPIC_STATS, "stats reset [dev IFNAME]",
 	  "Reset the counters of IFNAME, or of every interface of the "
 	  "namespace." },
+	{ DG_TOPIC_DOCTOR, "doctor",
+	  "Find the interfaces of the namespace where TCP early demux can "
+	  "make IP forwarding drop packets, and tell whether demuxguard "
+	  "protects them. It reads the early-demux sysctls, the routing rules "
+	  "and tables (over rtnetlink: this part works without the module) "
+	  "and, if the module is loaded, its policy and counters (it asks "
+	  "sysfs first, so that checking does not load the module). Every "
+	  "interface that is the input of an \"ip rule iif\" is listed with a "
+	  "verdict and its reason. \"at risk\": "
+	  "a rule ahead of the local rule sends packets for the node's own "
+	  "addresses that arrive there to a table that routes them away from "
+	  "the node (as the VPC CNI does for security groups for pods), and "
+	  "the interface is not in veto mode (monitor counts the drops but "
+	  "does not prevent them). \"protected\": the same, in veto mode. "
+	  "\"not affected\": anything else, such as a table that routes only "
+	  "pod addresses, a local rule that comes first, a route that drops "
+	  "rather than forwards, or early demux turned off (which costs every "
+	  "TCP segment the node terminates a route lookup, and which "
+	  "demuxguard makes unnecessary). For the interfaces at risk it prints "
+	  "the commands that protect them: one rule for the longest common "
+	  "prefix of their names, plus a set for any interface that rule "
+	  "would not reach, or one set per interface. Exits 3 when an "
+	  "interface is at risk and 0 when none is, so that a node health "
+	  "check can run it." },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -114,7 +138,8 @@ static const char synopsis[] =
 "           | rule show\n"
 "           | stats [dev IFNAME] [--format FORMAT]\n"
 "           | stats reset [dev IFNAME]\n"
-"           | {status|show|set|unset|rule|stats} help\n"
+"           | doctor\n"
+"           | {status|show|set|unset|rule|stats|doctor} help\n"
 "  MODE    := off | monitor | veto\n"
 "  FORMAT  := text | json | prometheus\n"
 "\n"
@@ -201,12 +226,49 @@ static const char rest[] =
 "      labels ifname, family (ipv4 or ipv6) and mode, plus netns when -n\n"
 "      is given.\n"
 "\n"
+"  doctor\n"
+"        {\"early_demux\": {\"ip_early_demux\": 1, \"tcp_early_demux\": 1,\n"
+"                         \"enabled\": true},\n"
+"         \"module\": {\"loaded\": true, \"version\": \"0.1.0\",\n"
+"                    \"hooks\": {\"ip_forward\": true, ...},\n"
+"                    \"armed\": {\"ip_forward\": false, ...}},\n"
+"         \"interfaces\": [\n"
+"           {\"ifname\": \"vlanabc\", \"ifindex\": 5, \"verdict\": \"at risk\",\n"
+"            \"family\": [\"ipv4\", \"ipv6\"],\n"
+"            \"rule\": {\"family\": \"ipv4\", \"priority\": 10, \"table\": 201},\n"
+"            \"local_rule_priority\": 20,\n"
+"            \"address\": \"10.0.1.10\", \"route\": \"default dev vlan.eth.101\",\n"
+"            \"reason\": \"ipv4, ipv6: rule 10 (iif vlanabc lookup 201) ...\",\n"
+"            \"mode\": \"off\", \"source\": \"none\", \"covering_rule\": null,\n"
+"            \"fwd_sk_drops\": 0, \"vetoed\": 0}],\n"
+"         \"at_risk\": 1,\n"
+"         \"suggestion\": [\"demuxguard rule add prefix vlan mode veto\"]}\n"
+"      verdict is \"at risk\", \"protected\" or \"not affected\"; reason\n"
+"      says why, in one line. family lists the address families in which\n"
+"      packets for the node's addresses that arrive on the interface are\n"
+"      routed away from the node ([] if in none); rule is the rule that\n"
+"      does it, or else the interface's first iif rule (table 0 for a rule\n"
+"      without one); address is one such node address and route the route\n"
+"      that takes it away (both null if none); local_rule_priority is that\n"
+"      of the first \"lookup local\" rule of the rule's family (null if\n"
+"      none). ifindex is null for an interface that does not exist.\n"
+"      mode and source are the interface's effective policy, as in show,\n"
+"      covering_rule the longest module rule prefix that matches its\n"
+"      name, fwd_sk_drops and vetoed its counters summed over both\n"
+"      families. Without the module, module is {\"loaded\": false,\n"
+"      \"version\": null, \"hooks\": {}, \"armed\": {}} and those five are\n"
+"      null. A sysctl that cannot be read is null; enabled is false if\n"
+"      either is 0. suggestion lists the commands that protect every\n"
+"      interface that routes node addresses away and is not protected\n"
+"      (with early demux off: the ones to run before turning it back on),\n"
+"      or is empty. Interfaces come in ifindex order.\n"
+"\n"
 "  set, unset, rule add, rule del and stats reset print nothing on\n"
 "  success.\n"
 "\n"
 "EXIT STATUS\n"
 "  0\n"
-"      Success.\n"
+"      Success; for doctor, no interface is at risk.\n"
 "  1\n"
 "      Usage error: unknown command, keyword or option, missing or extra\n"
 "      argument, invalid mode or format, an interface name or prefix\n"
@@ -218,6 +280,9 @@ static const char rest[] =
 "      other refusal by the kernel. The reason, with the kernel's own\n"
 "      explanation when it gives one, is printed as \"Error: TEXT\" on\n"
 "      standard error.\n"
+"  3\n"
+"      doctor only: at least one interface is at risk. The report is\n"
+"      printed as on success.\n"
 "\n"
 "EXAMPLES\n"
 "  demuxguard rule add prefix vlan mode veto\n"
@@ -227,6 +292,9 @@ static const char rest[] =
 "  demuxguard rule add prefix \"\" mode monitor\n"
 "      Monitor every other interface: the empty prefix matches every\n"
 "      name, and a longer matching prefix wins.\n"
+"  demuxguard doctor\n"
+"      Is any interface of this node at risk? Exit status 3 says yes; the\n"
+"      report names them and the command that protects them.\n"
 "  demuxguard -n blue -j -p stats dev vlan10\n"
 "      Counters of vlan10 in network namespace blue, as indented JSON.\n"
 "  demuxguard stats --format prometheus >\"$F.tmp\" && mv \"$F.tmp\" \"$F\"\n"
@@ -238,7 +306,7 @@ static const char rest[] =
 "      Network namespace opened by -n NAME.\n"
 "\n"
 "SEE ALSO\n"
-"  ip(8), ip-netns(8), modprobe(8)\n";
+"  ip(8), ip-rule(8), ip-netns(8), modprobe(8)\n";
 
 const char *dg_usage_hint(enum dg_topic topic)
 {
@@ -250,6 +318,7 @@ const char *dg_usage_hint(enum dg_topic topic)
 		[DG_TOPIC_UNSET] = "demuxguard unset help",
 		[DG_TOPIC_RULE] = "demuxguard rule help",
 		[DG_TOPIC_STATS] = "demuxguard stats help",
+		[DG_TOPIC_DOCTOR] = "demuxguard doctor help",
 	};
 
 	return hints[topic];

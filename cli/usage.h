@@ -16,6 +16,7 @@ enum dg_topic {
 	DG_TOPIC_UNSET,
 	DG_TOPIC_RULE,
 	DG_TOPIC_STATS,
+	DG_TOPIC_DOCTOR,
 };
 
 /* Print the help of @topic (DG_TOPIC_MAIN: everything) to @f. */

@@ -26,7 +26,7 @@ export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 logdir=$top/build/check
 mkdir -p "$logdir"
 
-SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle fuzz teardown}
+SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle fuzz doctor teardown}
 npass=0
 nfail=0
 nskip=0

@@ -69,5 +69,6 @@ void test_json(void);
 void test_output(void);
 void test_netlink(void);
 void test_cli(void);
+void test_doctor(void);
 
 #endif /* DG_TEST_HARNESS_H */

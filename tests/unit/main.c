@@ -9,6 +9,7 @@ int main(void)
 	test_args();
 	test_json();
 	test_output();
+	test_doctor();
 	test_netlink();
 	test_cli();
 	return t_summary();

@@ -3,13 +3,15 @@
  * test_cli.c - the real binary: usage errors (exit 1, exact stderr, nothing
  * on stdout), help (exit 0 on stdout), --version, the runtime errors that
  * need no kernel module (module not loaded, no such namespace, failed
- * output), the man page being current with --help, and the bash
- * completion. Set DG_CLI_WRAPPER to run the binary under e.g. valgrind.
+ * output), doctor on this host's own routing (it needs no module), the man
+ * page being current with --help, and the bash completion. Set
+ * DG_CLI_WRAPPER to run the binary under e.g. valgrind.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "checkers.h"
 #include "harness.h"
 
 #ifndef DG_CLI
@@ -59,15 +61,16 @@ static void test_help(void)
 		"  set dev IFNAME mode MODE\n", "  unset dev IFNAME\n",
 		"  rule add prefix PREFIX mode MODE\n", "  rule del prefix PREFIX\n",
 		"  rule show\n", "  stats [dev IFNAME] [--format FORMAT]\n",
-		"  stats reset [dev IFNAME]\n", "MODES\n", "COUNTERS\n",
+		"  stats reset [dev IFNAME]\n", "  doctor\n", "MODES\n", "COUNTERS\n",
 		"  demux_calls (monitor)\n", "  sk_hits (monitor)\n",
 		"  dst_hits (monitor)\n", "  iif_mismatch (monitor)\n",
 		"  fwd_sk_drops (monitor)\n", "  vetoed (veto)\n", "OUTPUT\n",
 		"EXIT STATUS\n", "EXAMPLES\n", "-j, --json", "-p, --pretty",
 		"-n, --netns NAME", "-V, --version", "-h, --help",
+		"\"suggestion\": [", "  3\n      doctor only: ",
 	};
 	static const char *const topics[] = {
-		"status", "show", "set", "unset", "rule", "stats",
+		"status", "show", "set", "unset", "rule", "stats", "doctor",
 	};
 	struct run full, r;
 	struct t t;
@@ -136,6 +139,7 @@ static const struct usage_case usage_cases[] = {
 	{ ARGS("-j", "stats", "--format", "prometheus"), "Error: -j conflicts with \"--format prometheus\".\nTry \"demuxguard stats help\".\n" },
 	{ ARGS("show", "-j"), "Error: option \"-j\" must come before the command.\nTry \"demuxguard show help\".\n" },
 	{ ARGS("-n", "bad/name", "status"), "Error: invalid network namespace name \"bad/name\".\nTry \"demuxguard --help\".\n" },
+	{ ARGS("doctor", "now"), "Error: unexpected argument \"now\".\nTry \"demuxguard doctor help\".\n" },
 };
 
 static void test_usage_errors(void)
@@ -210,6 +214,44 @@ static void test_runtime(void)
 		t_end(&t);
 	}
 
+	t_begin(&t, "cli: doctor reads this host's routing without the module");
+	cli(ARGS("-j", "doctor"), NULL, &r);
+	T_CHECK(&t, r.status == 0 || r.status == 3, "exit %d, want 0 or 3: %s",
+		r.status, r.err);
+	t_check_str(&t, "stderr", r.err, "");
+	{
+		char why[512];
+
+		if (!json_valid(r.out, strlen(r.out), why, sizeof(why)))
+			t_fail(&t, "not strict JSON: %s", why);
+	}
+	T_CHECK(&t, strstr(r.out, "\"early_demux\":{") && strstr(r.out,
+		"\"interfaces\":[") && strstr(r.out, "\"suggestion\":["),
+		"shape: %s", r.out);
+	T_CHECK(&t, (r.status == 3) == (strstr(r.out, "\"at_risk\":0,") == NULL),
+		"exit status %d and at_risk disagree", r.status);
+	if (!module_loaded())
+		T_CHECK(&t, strstr(r.out, "\"module\":{\"loaded\":false,") != NULL,
+			"module: %s", r.out);
+	run_free(&r);
+	cli(ARGS("doctor"), NULL, &r);
+	T_CHECK(&t, r.status == 0 || r.status == 3, "text: exit %d", r.status);
+	T_CHECK(&t, !strncmp(r.out, "early demux: ", 13), "text: %s", r.out);
+	run_free(&r);
+	T_CHECK(&t, module_loaded() == (access("/sys/module/demuxguard", F_OK) == 0),
+		"doctor changed whether the module is loaded");
+	t_end(&t);
+
+	t_begin(&t, "cli: doctor -n with a missing namespace exits 2");
+	cli(ARGS("-n", "dg-unit-no-such-ns", "doctor"), NULL, &r);
+	T_CHECK(&t, r.status == 2, "exit %d, want 2", r.status);
+	t_check_str(&t, "stderr", r.err,
+		    "Error: network namespace \"dg-unit-no-such-ns\" does not "
+		    "exist (no /run/netns/dg-unit-no-such-ns)\n");
+	t_check_str(&t, "stdout", r.out, "");
+	run_free(&r);
+	t_end(&t);
+
 	t_begin(&t, "cli: -n with a missing namespace exits 2");
 	cli(ARGS("-n", "dg-unit-no-such-ns", "status"), NULL, &r);
 	T_CHECK(&t, r.status == 2, "exit %d, want 2", r.status);
@@ -224,6 +266,14 @@ static void test_runtime(void)
 	} else {
 		t_begin(&t, "cli: a failed write of the output exits 2");
 		cli(ARGS("--help"), "/dev/full", &r);
+		T_CHECK(&t, r.status == 2, "exit %d, want 2", r.status);
+		T_CHECK(&t, !strncmp(r.err, "Error: cannot write the output: ", 32),
+			"stderr: %s", r.err);
+		run_free(&r);
+		t_end(&t);
+
+		t_begin(&t, "cli: doctor's failed write exits 2, not 0 or 3");
+		cli(ARGS("-j", "doctor"), "/dev/full", &r);
 		T_CHECK(&t, r.status == 2, "exit %d, want 2", r.status);
 		T_CHECK(&t, !strncmp(r.err, "Error: cannot write the output: ", 32),
 			"stderr: %s", r.err);
@@ -298,7 +348,7 @@ static void test_manpage(void)
 static void test_completion(void)
 {
 	static const struct { const char *line; const char *want; } cases[] = {
-		{ "demuxguard ''", "status show set unset rule stats help" },
+		{ "demuxguard ''", "status show set unset rule stats doctor help" },
 		{ "demuxguard -j s", "status show set stats" },
 		{ "demuxguard set dev lo ''", "mode" },
 		{ "demuxguard set dev lo mode ''", "off monitor veto" },
@@ -308,6 +358,8 @@ static void test_completion(void)
 		{ "demuxguard stats --format ''", "text json prometheus" },
 		{ "demuxguard stats reset ''", "dev help" },
 		{ "demuxguard show dev l", "lo" },
+		{ "demuxguard -j doctor ''", "help" },
+		{ "demuxguard help d", "doctor" },
 	};
 	struct t t;
 

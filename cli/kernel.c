@@ -30,6 +30,8 @@ static struct nla_policy attr_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_PROBE_MISSED] = { .type = NLA_U64 },
 	[DEMUXGUARD_A_STATS_IPV4] = { .type = NLA_NESTED },
 	[DEMUXGUARD_A_STATS_IPV6] = { .type = NLA_NESTED },
+	[DEMUXGUARD_A_NR_IFACES] = { .type = NLA_U32 },
+	[DEMUXGUARD_A_NR_RULES] = { .type = NLA_U32 },
 };
 
 static struct nla_policy hook_policy[DEMUXGUARD_HOOK_A_MAX + 1] = {
@@ -60,6 +62,8 @@ const char *dg_attr_name(int type)
 		[DEMUXGUARD_A_PROBE_MISSED] = "probe_missed",
 		[DEMUXGUARD_A_STATS_IPV4] = "stats_ipv4",
 		[DEMUXGUARD_A_STATS_IPV6] = "stats_ipv6",
+		[DEMUXGUARD_A_NR_IFACES] = "nr_ifaces",
+		[DEMUXGUARD_A_NR_RULES] = "nr_rules",
 	};
 
 	if (type < 0 || type > DEMUXGUARD_A_MAX || !names[type])
@@ -149,6 +153,12 @@ int dg_decode_status(struct nlmsghdr *nlh, struct dg_status *st)
 	get_string(st->version, sizeof(st->version), tb[DEMUXGUARD_A_VERSION]);
 	st->probe_missed = tb[DEMUXGUARD_A_PROBE_MISSED] ?
 			   nla_get_u64(tb[DEMUXGUARD_A_PROBE_MISSED]) : 0;
+	/* Absent from a module older than the CLI: reported as unknown. */
+	st->has_objects = tb[DEMUXGUARD_A_NR_IFACES] && tb[DEMUXGUARD_A_NR_RULES];
+	if (st->has_objects) {
+		st->nr_ifaces = nla_get_u32(tb[DEMUXGUARD_A_NR_IFACES]);
+		st->nr_rules = nla_get_u32(tb[DEMUXGUARD_A_NR_RULES]);
+	}
 
 	/* HOOK repeats, once per hook: genlmsg_parse kept only the last. */
 	gnlh = nlmsg_data(nlh);

@@ -73,6 +73,10 @@ struct dg_status {
 	size_t n_hooks;
 	size_t hooks_cap;
 	uint64_t probe_missed;
+	/* Objects the module holds, over all namespaces (leak checks). */
+	bool has_objects;
+	uint32_t nr_ifaces;
+	uint32_t nr_rules;
 };
 
 /* One DEV message: policy of an interface and, for GET_STATS, counters. */

@@ -140,6 +140,13 @@ void dg_print_status(const struct dg_out *o, const struct dg_status *st)
 			json_kv_bool(jw, st->hooks[i].name, st->hooks[i].armed);
 		json_close_object(jw);
 		json_kv_u64(jw, "probe_missed", st->probe_missed);
+		if (st->has_objects) {
+			json_key(jw, "objects");
+			json_open_object(jw);
+			json_kv_u64(jw, "interfaces", st->nr_ifaces);
+			json_kv_u64(jw, "rules", st->nr_rules);
+			json_close_object(jw);
+		}
 		json_close_object(jw);
 		json_finish(jw);
 		return;
@@ -160,6 +167,9 @@ void dg_print_status(const struct dg_out *o, const struct dg_status *st)
 			h->armed ? "armed" : "disarmed", h->missed);
 	}
 	fprintf(p.f, "probe misses: %" PRIu64 "\n", st->probe_missed);
+	if (st->has_objects)
+		fprintf(p.f, "objects: %" PRIu32 " interface entries, %" PRIu32
+			" rules (all namespaces)\n", st->nr_ifaces, st->nr_rules);
 }
 
 /* "vlanabc (5): mode veto" and the JSON members behind it. */

@@ -40,6 +40,9 @@ check_grep "dgfuzz: $MESSAGES messages, state matches the model" "state matches 
 check_output "root namespace untouched" '[]' dg_json show
 check "kernel alive: status answers" demuxguard status
 check "delete the fuzzed namespace" ip netns del fuzz
+# The namespace is dismantled asynchronously; its entries and rules go with it.
+check "fuzzed namespace's objects are freed" busywait 20000 sh -c \
+	". /dg/demuxguard.sh; dg_json status | grep -q '\"objects\":{\"interfaces\":0,\"rules\":0}'"
 check "module: unloads" dg_unload
 check_klog "kernel log: clean after fuzz"
 dg_finish

@@ -138,6 +138,8 @@ check "rule del prefix vlan" demuxguard rule del prefix vlan
 check_output "rule show: empty" '[]' dg_json rule show
 check_output "show: nothing left" '[]' dg_json show
 check_output "nothing armed" "false false false false" dg_armed
+check_grep "status: the module holds no interface entry and no rule" \
+	'"objects":\{"interfaces":0,"rules":0\}' dg_json status
 check "module: unloads" dg_unload
 check_klog "kernel log: clean after rules"
 dg_finish

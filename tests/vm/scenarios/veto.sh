@@ -99,6 +99,10 @@ for fam in ipv4 ipv6; do
 	check "veto: $fam monitor-only counters frozen" dg_counter_is "$POD" $fam demux_calls -eq "$c"
 done
 
+check_grep "metrics: prometheus line for ipv4 vetoed" \
+	"^demuxguard_vetoed_total\\{ifname=\"$POD\",family=\"ipv4\",mode=\"veto\"\\} [1-9][0-9]*\$" \
+	demuxguard stats --format prometheus
+
 # --- counters reset -------------------------------------------------------
 # Let the last segments of the flows above (FINs, final ACKs) pass first:
 # they are vetoed too, and would land after the reset.

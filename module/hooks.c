@@ -25,6 +25,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/skbuff.h>
@@ -41,6 +42,7 @@
 
 struct dg_hook {
 	const char *symbol;
+	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_register() */
 	bool attached;		/* registered; fixed after init */
 	bool armed;		/* enabled; under dg_config_lock */
 	struct kprobe kp;
@@ -189,10 +191,12 @@ static int dg_tcp_v6_demux_pre(struct kprobe *p, struct pt_regs *regs)
 static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
 	[DG_HOOK_TCP_V4_EARLY_DEMUX] = {
 		.symbol = "tcp_v4_early_demux",
+		.off_ftrace = true,
 		.kp = { .pre_handler = dg_tcp_v4_demux_pre },
 	},
 	[DG_HOOK_TCP_V6_EARLY_DEMUX] = {
 		.symbol = "tcp_v6_early_demux",
+		.off_ftrace = true,
 		.kp = { .pre_handler = dg_tcp_v6_demux_pre },
 	},
 	[DG_HOOK_IP_FORWARD] = {
@@ -253,6 +257,50 @@ static void dg_hook_unregister(struct dg_hook *h)
 }
 
 /*
+ * Registers @h disarmed. On x86 a probe on a function's first instruction
+ * rides on ftrace. Arming and disarming an ftrace-based probe on
+ * tcp_v{4,6}_early_demux while it runs hot on another CPU crashes Debian's
+ * 6.1 kernel (a jump to address 0; reproduced with the kernel's own
+ * kprobe_events and no module loaded), and monitor is switched on and off
+ * on busy nodes. So the early-demux probes go on the instruction after the
+ * ftrace call site instead, an ordinary (optimisable) kprobe; the
+ * arguments are still in their registers there. If that address cannot be
+ * probed, the ftrace site is used.
+ */
+static int dg_hook_register(struct dg_hook *h)
+{
+	kprobe_pre_handler_t pre = h->kp.pre_handler;
+	kprobe_opcode_t *past_ftrace;
+	int err;
+
+	h->kp.symbol_name = h->symbol;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	err = register_kprobe(&h->kp);
+#if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
+	if (err || !h->off_ftrace || !kprobe_ftrace(&h->kp))
+		return err;
+	/* Never armed, so unregistering it touches no text. */
+	past_ftrace = (kprobe_opcode_t *)((char *)h->kp.addr + MCOUNT_INSN_SIZE);
+	unregister_kprobe(&h->kp);
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.pre_handler = pre;
+	h->kp.addr = past_ftrace;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	err = register_kprobe(&h->kp);
+	if (!err)
+		return 0;
+	pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
+		h->symbol, err);
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.pre_handler = pre;
+	h->kp.symbol_name = h->symbol;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	err = register_kprobe(&h->kp);
+#endif
+	return err;
+}
+
+/*
  * Registers every probe disarmed. A missing symbol (inlined, cloned, IPv6
  * not built in) leaves that hook unattached and is reported, not fatal.
  */
@@ -263,9 +311,7 @@ int dg_hooks_init(void)
 	for (i = 0; i < DG_NR_HOOKS; i++) {
 		struct dg_hook *h = &dg_hooks[i];
 
-		h->kp.symbol_name = h->symbol;
-		h->kp.flags = KPROBE_FLAG_DISABLED;
-		err = register_kprobe(&h->kp);
+		err = dg_hook_register(h);
 		if (err) {
 			pr_warn("%s: not attached (%d); %s\n", h->symbol, err,
 				i <= DG_HOOK_TCP_V6_EARLY_DEMUX ?

@@ -208,14 +208,13 @@ static int dg_get_dev_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return err == -EMSGSIZE && skb->len ? skb->len : err ?: skb->len;
 }
 
-static int dg_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
+/* SET_DEV / UNSET_DEV: the device is resolved first, changed under the RTNL. */
+static int dg_write_dev(struct genl_info *info, bool set)
 {
 	struct net *net = genl_info_net(info);
 	struct net_device *dev;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
-		return -EINVAL;
 	dev = dg_get_dev(info, true, &err);
 	if (!dev)
 		return err;
@@ -225,28 +224,8 @@ static int dg_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
 	if (dev->reg_state != NETREG_REGISTERED || !net_eq(dev_net(dev), net)) {
 		NL_SET_ERR_MSG(info->extack, "interface went away");
 		err = -ENODEV;
-	} else {
+	} else if (set) {
 		err = dg_dev_set_explicit(dev, nla_get_u8(info->attrs[DEMUXGUARD_A_MODE]));
-	}
-	rtnl_unlock();
-	dev_put(dev);
-	return err;
-}
-
-static int dg_unset_dev_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	struct net *net = genl_info_net(info);
-	struct net_device *dev;
-	int err;
-
-	dev = dg_get_dev(info, true, &err);
-	if (!dev)
-		return err;
-
-	rtnl_lock();
-	if (dev->reg_state != NETREG_REGISTERED || !net_eq(dev_net(dev), net)) {
-		NL_SET_ERR_MSG(info->extack, "interface went away");
-		err = -ENODEV;
 	} else {
 		err = dg_dev_unset_explicit(dev);
 		if (err == -ENOENT)
@@ -255,6 +234,18 @@ static int dg_unset_dev_doit(struct sk_buff *skb, struct genl_info *info)
 	rtnl_unlock();
 	dev_put(dev);
 	return err;
+}
+
+static int dg_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
+		return -EINVAL;
+	return dg_write_dev(info, true);
+}
+
+static int dg_unset_dev_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return dg_write_dev(info, false);
 }
 
 static int dg_rule_prefix_get(struct genl_info *info, const char **prefix)

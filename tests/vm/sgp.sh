@@ -350,3 +350,19 @@ netns del $SGP_VPC_NS" 2>/dev/null || :
 	SGP_PODS=
 	SGP_UP=0
 }
+
+# sgp_up [SGP_VAR=VALUE...]: what a scenario starts with: sgp_setup (on
+# failure, report it and end the scenario: nothing after it could mean
+# anything), sgp_teardown deferred to the end, the pod's server started and
+# listening, and early demux on, as on an EKS node.
+sgp_up()
+{
+	if ! sgp_setup "$@"; then
+		fail "sgp: topology set up" "see the FAILED lines above"
+		dg_finish
+	fi
+	defer sgp_teardown
+	run_bg "$SGP_POD_NS" dgnet serve any "$SGP_PORT"
+	check "pod: server listens" run_in "$SGP_POD_NS" dgnet waitlisten -t 5000 "$SGP_PORT"
+	sgp_demux 1
+}

@@ -52,7 +52,7 @@ check_fail "probe fails without the guard (ipv4)" probe "$SGP_POD_IP4"
 check_fail "probe fails without the guard (ipv6)" probe "$SGP_POD_IP6"
 
 say "2. Load demuxguard and put the pod's host veth in monitor mode: count, change nothing"
-check "modprobe demuxguard" dg_load
+check_here "modprobe demuxguard" dg_load
 cmd demuxguard set dev "$POD" mode monitor
 check_fail "probe still fails under monitor (ipv4)" probe "$SGP_POD_IP4"
 check_fail "probe still fails under monitor (ipv6)" probe "$SGP_POD_IP6"

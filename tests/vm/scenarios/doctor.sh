@@ -134,15 +134,8 @@ module_loaded()
 }
 
 klog_mark doctor
-if ! sgp_setup; then
-	fail "sgp: topology set up"
-	dg_finish
-fi
-defer sgp_teardown
-run_bg "$SGP_POD_NS" dgnet serve any "$SGP_PORT"
-check "pod: server listens" run_in "$SGP_POD_NS" dgnet waitlisten -t 5000 "$SGP_PORT"
-sgp_demux 1
-check "module: loads" dg_load
+sgp_up
+check_here "module: loads" dg_load
 
 # --- the failure, and what doctor says about it -----------------------------
 for fam in ipv4 ipv6; do

@@ -17,7 +17,7 @@ MESSAGES=${DG_FUZZ_MESSAGES:-20000}
 SECONDS_MAX=${DG_FUZZ_SECONDS:-240}
 
 klog_mark fuzz
-check "module: loads" dg_load
+check_here "module: loads" dg_load
 mk_fuzz_ns()
 {
 	ip netns add fuzz &&

@@ -22,14 +22,7 @@ OK_MS=8000
 CYCLES=${DG_CYCLES:-10}
 
 klog_mark lifecycle
-if ! sgp_setup; then
-	fail "sgp: topology set up"
-	dg_finish
-fi
-defer sgp_teardown
-run_bg "$SGP_POD_NS" dgnet serve any "$SGP_PORT"
-check "pod: server listens" run_in "$SGP_POD_NS" dgnet waitlisten -t 5000 "$SGP_PORT"
-sgp_demux 1
+sgp_up
 check_fail_grep "baseline: ipv4 node->pod times out without the module" "timed out" \
 	dgnet connect "$SGP_POD_IP4" "$SGP_PORT" -t "$FAIL_MS"
 

@@ -22,15 +22,8 @@ POD2_IP4=10.0.2.30
 POD2_IP6=fd00:2::30
 
 klog_mark rules
-if ! sgp_setup; then
-	fail "sgp: topology set up"
-	dg_finish
-fi
-defer sgp_teardown
-run_bg "$SGP_POD_NS" dgnet serve any "$SGP_PORT"
-check "pod: server listens" run_in "$SGP_POD_NS" dgnet waitlisten -t 5000 "$SGP_PORT"
-sgp_demux 1
-check "module: loads" dg_load
+sgp_up
+check_here "module: loads" dg_load
 
 mode_source()
 {

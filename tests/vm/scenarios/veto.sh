@@ -21,16 +21,9 @@ NODE_PORT=9090
 POD=$SGP_POD_VETH
 
 klog_mark veto
-if ! sgp_setup; then
-	fail "sgp: topology set up"
-	dg_finish
-fi
-defer sgp_teardown
-run_bg "$SGP_POD_NS" dgnet serve any "$SGP_PORT"
+sgp_up
 run_bg root dgnet serve any "$NODE_PORT"
-check "pod: server listens" run_in "$SGP_POD_NS" dgnet waitlisten -t 5000 "$SGP_PORT"
 check "node: server listens" dgnet waitlisten -t 5000 "$NODE_PORT"
-sgp_demux 1
 
 # node_to_pod FAM ARGS...: dgnet from the node to the pod's server.
 node_to_pod()
@@ -50,7 +43,7 @@ pod_to_node()
 }
 
 # --- loaded, no policy: nothing armed, nothing fixed --------------------
-check "module: loads" dg_load
+check_here "module: loads" dg_load
 check_output "status: all four hooks attached" "true true true true" dg_attached
 check_output "status: nothing armed without policy" "false false false false" dg_armed
 for fam in ipv4 ipv6; do

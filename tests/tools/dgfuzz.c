@@ -21,6 +21,11 @@
  * Usage: dgfuzz [-n MESSAGES] [-t THREADS] [-T SECONDS] [-s SEED] IFNAME...
  * Prints one summary line; exits 0 on success, 1 on a failed check, 2 on
  * usage or setup errors.
+ *
+ *        dgfuzz -S
+ * Prints the objects the module holds over all namespaces, from GET_STATUS
+ * (NR_IFACES, NR_RULES), as "interfaces N rules N": the leak check of the
+ * churn scenario, which must not depend on what the CLI prints.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -182,7 +187,7 @@ static int nl_send(int fd, struct msg *m, uint32_t seq, bool forge_len, uint64_t
 		switch (rn(rs, 3)) {
 		case 0: m->nlh.nlmsg_len = rn(rs, NLMSG_HDRLEN + GENL_HDRLEN); break;
 		case 1: m->nlh.nlmsg_len = m->len + 1 + rn(rs, 64); break;
-		default: m->len = rn(rs, m->len + 1); break;	/* short datagram */
+		default: m->len = rn(rs, m->len); break;	/* short datagram: never whole */
 		}
 	}
 	return sendto(fd, m->buf, m->len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
@@ -656,20 +661,76 @@ static void *model_thread(void *arg)
 	return NULL;
 }
 
+/* ---- -S: the module's object counts ---- */
+
+static int print_objects(void)
+{
+	struct nlattr *tb[DEMUXGUARD_A_MAX + 1];
+	struct msg m;
+	char buf[8192];
+	struct nlmsghdr *h;
+	ssize_t n;
+	int fd;
+
+	fd = nl_open();
+	if (fd < 0) {
+		fprintf(stderr, "dgfuzz: socket: %s\n", strerror(errno));
+		return 2;
+	}
+	msg_init(&m, family_id, 0, DEMUXGUARD_CMD_GET_STATUS, DEMUXGUARD_GENL_VERSION);
+	m.nlh.nlmsg_len = m.len;
+	m.nlh.nlmsg_seq = 1;
+	if (send(fd, m.buf, m.len, 0) < 0 || (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		fprintf(stderr, "dgfuzz: GET_STATUS: %s\n", strerror(errno));
+		close(fd);
+		return 2;
+	}
+	close(fd);
+	h = (struct nlmsghdr *)buf;
+	if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_type != family_id) {
+		fprintf(stderr, "dgfuzz: GET_STATUS: no status message in the answer\n");
+		return 2;
+	}
+	parse_attrs(h, tb, DEMUXGUARD_A_MAX);
+	if (!tb[DEMUXGUARD_A_NR_IFACES] || !tb[DEMUXGUARD_A_NR_RULES] ||
+	    tb[DEMUXGUARD_A_NR_IFACES]->nla_len != NLA_HDR + 4 ||
+	    tb[DEMUXGUARD_A_NR_RULES]->nla_len != NLA_HDR + 4) {
+		fprintf(stderr, "dgfuzz: GET_STATUS: the module does not report its objects\n");
+		return 2;
+	}
+	printf("interfaces %u rules %u\n",
+	       *(uint32_t *)((char *)tb[DEMUXGUARD_A_NR_IFACES] + NLA_HDR),
+	       *(uint32_t *)((char *)tb[DEMUXGUARD_A_NR_RULES] + NLA_HDR));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int threads = 4, seconds = 600, opt, i;
 	unsigned long long seed = 1;
+	bool objects = false;
 	pthread_t tid[65];
 
-	while ((opt = getopt(argc, argv, "n:t:T:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:T:s:S")) != -1) {
 		switch (opt) {
+		case 'S': objects = true; break;
 		case 'n': budget = atol(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		case 'T': seconds = atoi(optarg); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		default: goto usage;
 		}
+	}
+	if (objects) {
+		if (optind != argc)
+			goto usage;
+		family_id = resolve_family();
+		if (family_id < 0) {
+			fprintf(stderr, "dgfuzz: family %s: %s\n", DEMUXGUARD_GENL_NAME,
+				strerror(-family_id));
+			return 2;
+		}
+		return print_objects();
 	}
 	if (threads < 1 || threads > 64 || budget < 1 || seconds < 1 || optind >= argc ||
 	    argc - optind > MAX_IFS)
@@ -702,6 +763,7 @@ int main(int argc, char **argv)
 	return atomic_load(&failed) ? 1 : 0;
 
 usage:
-	fprintf(stderr, "usage: dgfuzz [-n MESSAGES] [-t THREADS] [-T SECONDS] [-s SEED] IFNAME...\n");
+	fprintf(stderr, "usage: dgfuzz [-n MESSAGES] [-t THREADS] [-T SECONDS] [-s SEED] IFNAME...\n"
+			"       dgfuzz -S\n");
 	return 2;
 }

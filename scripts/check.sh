@@ -23,6 +23,9 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
+# All scenarios share one VM per kernel: about 2 minutes on a quiet 2-core
+# machine, several times that on a busy one. The limit only catches hangs.
+export DG_VM_TIMEOUT=${DG_VM_TIMEOUT:-900}
 logdir=$top/build/check
 mkdir -p "$logdir"
 

@@ -201,10 +201,12 @@ static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
 	},
 	[DG_HOOK_IP_FORWARD] = {
 		.symbol = "ip_forward",
+		.off_ftrace = true,
 		.kp = { .pre_handler = dg_ip_forward_pre },
 	},
 	[DG_HOOK_IP6_FORWARD] = {
 		.symbol = "ip6_forward",
+		.off_ftrace = true,
 		.kp = { .pre_handler = dg_ip6_forward_pre },
 	},
 };
@@ -261,11 +263,14 @@ static void dg_hook_unregister(struct dg_hook *h)
  * rides on ftrace. Arming and disarming an ftrace-based probe on
  * tcp_v{4,6}_early_demux while it runs hot on another CPU crashes Debian's
  * 6.1 kernel (a jump to address 0; reproduced with the kernel's own
- * kprobe_events and no module loaded), and monitor is switched on and off
- * on busy nodes. So the early-demux probes go on the instruction after the
- * ftrace call site instead, an ordinary (optimisable) kprobe; the
- * arguments are still in their registers there. If that address cannot be
- * probed, the ftrace site is used.
+ * kprobe_events and no module loaded), and modes are switched on and off
+ * on busy nodes. An ftrace-based probe also saves a full pt_regs and looks
+ * itself up on every hit, which on ip_forward() is a tax on every forwarded
+ * packet. So every probe goes on the instruction after the ftrace call site
+ * instead: an ordinary kprobe that the kernel optimises into a jump, which
+ * measured cheaper (docs/PERFORMANCE.md); the arguments are still in their
+ * registers there. If that address cannot be probed, the ftrace site is
+ * used.
  */
 static int dg_hook_register(struct dg_hook *h)
 {

@@ -68,7 +68,19 @@ static noinline void dg_forward_slow(struct sk_buff *skb, enum dg_family fam)
 	if (d) {
 		switch (READ_ONCE(d->mode)) {
 		case DEMUXGUARD_MODE_VETO:
-			skb_orphan(skb);
+			/*
+			 * skb_orphan() without its destructor's possible free:
+			 * drop early demux's reference unless it is the last
+			 * one. Freeing a socket here, with preemption off, is
+			 * not allowed on PREEMPT_RT. If early demux holds the
+			 * last reference, the socket is going away anyway: its
+			 * packet is left to the kernel's drop, which frees it
+			 * where that is allowed.
+			 */
+			if (!refcount_dec_not_one(&skb->sk->sk_refcnt))
+				break;
+			skb->destructor = NULL;
+			skb->sk = NULL;
 			dg_counter_inc(d->counters, fam, DG_VETOED);
 			break;
 		case DEMUXGUARD_MODE_MONITOR:
@@ -272,37 +284,55 @@ static void dg_hook_unregister(struct dg_hook *h)
  * registers there. If that address cannot be probed, the ftrace site is
  * used.
  */
-static int dg_hook_register(struct dg_hook *h)
+#if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
+static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)
 {
 	kprobe_pre_handler_t pre = h->kp.pre_handler;
+
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.pre_handler = pre;
+	if (addr)
+		h->kp.addr = addr;
+	else
+		h->kp.symbol_name = h->symbol;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	return register_kprobe(&h->kp);
+}
+
+/* @h is registered (disarmed) on its ftrace site: move it one instruction on. */
+static int dg_hook_move_off_ftrace(struct dg_hook *h)
+{
 	kprobe_opcode_t *past_ftrace;
+	int err;
+
+	if (!h->off_ftrace || !kprobe_ftrace(&h->kp))
+		return 0;
+	past_ftrace = (kprobe_opcode_t *)((char *)h->kp.addr + MCOUNT_INSN_SIZE);
+	/* Never armed, so unregistering it touches no text. */
+	unregister_kprobe(&h->kp);
+	err = dg_hook_register_at(h, past_ftrace);
+	if (!err)
+		return 0;
+	pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
+		h->symbol, err);
+	return dg_hook_register_at(h, NULL);
+}
+#else
+/* No kprobes on ftrace (arm64 among others): every probe is an ordinary one. */
+static int dg_hook_move_off_ftrace(struct dg_hook *h)
+{
+	return 0;
+}
+#endif
+
+static int dg_hook_register(struct dg_hook *h)
+{
 	int err;
 
 	h->kp.symbol_name = h->symbol;
 	h->kp.flags = KPROBE_FLAG_DISABLED;
 	err = register_kprobe(&h->kp);
-#if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
-	if (err || !h->off_ftrace || !kprobe_ftrace(&h->kp))
-		return err;
-	/* Never armed, so unregistering it touches no text. */
-	past_ftrace = (kprobe_opcode_t *)((char *)h->kp.addr + MCOUNT_INSN_SIZE);
-	unregister_kprobe(&h->kp);
-	memset(&h->kp, 0, sizeof(h->kp));
-	h->kp.pre_handler = pre;
-	h->kp.addr = past_ftrace;
-	h->kp.flags = KPROBE_FLAG_DISABLED;
-	err = register_kprobe(&h->kp);
-	if (!err)
-		return 0;
-	pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
-		h->symbol, err);
-	memset(&h->kp, 0, sizeof(h->kp));
-	h->kp.pre_handler = pre;
-	h->kp.symbol_name = h->symbol;
-	h->kp.flags = KPROBE_FLAG_DISABLED;
-	err = register_kprobe(&h->kp);
-#endif
-	return err;
+	return err ?: dg_hook_move_off_ftrace(h);
 }
 
 /*

@@ -13,11 +13,18 @@
 #   4. boots every supported kernel in QEMU and runs the VM scenarios;
 #   5. builds and installs the module through DKMS for every supported
 #      kernel, boots the DKMS-built module in one VM scenario, and removes
-#      it from DKMS again.
+#      it from DKMS again;
+#   6. builds the module with W=1 against every other Debian 12 headers
+#      flavour of 6.1 and 6.12, amd64 and arm64 (scripts/build-matrix.sh).
 # One line per check; sub-suites' own lines are shown as they run.
 #
+# `make check ARCH=arm64` (DG_ARCH=arm64) does 1, 2 and 4 for the arm64
+# cloud kernels instead: module and CLI cross-built, the VMs in
+# qemu-system-aarch64. ARCH=all does both.
+#
 # Environment: DG_SCENARIOS (default: all of them), DG_KERNELS (default: all
-# supported), DG_SKIP_DKMS=1, DG_SKIP_LINT=1; DG_CACHE as for the others.
+# supported), DG_SKIP_DKMS=1, DG_SKIP_LINT=1, DG_SKIP_MATRIX=1; DG_CACHE as
+# for the others.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +35,16 @@ export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 export DG_VM_TIMEOUT=${DG_VM_TIMEOUT:-900}
 logdir=$top/build/check
 mkdir -p "$logdir"
+# make passes ARCH=arm64 from its command line in the environment; kbuild
+# and DKMS read ARCH too, so it stops here.
+arch=${DG_ARCH:-${ARCH:-amd64}}
+unset ARCH
+case $arch in
+amd64|arm64|all) ;;
+*) echo "check.sh: ARCH is amd64 (default), arm64 or all, not '$arch'" >&2; exit 2 ;;
+esac
+host=yes
+[ "$arch" = arm64 ] && host=no
 
 SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle fuzz doctor teardown}
 npass=0
@@ -94,32 +111,55 @@ if ! step "setup: install missing packages" scripts/deps.sh; then
 	finish
 fi
 if [ -n "${DG_KERNELS:-}" ]; then
-	read -r -a rels <<<"$(for k in $DG_KERNELS; do scripts/kernels.sh resolve "$k"; done | paste -sd' ')"
+	read -r -a rels <<<"$(for k in $DG_KERNELS; do scripts/kernels.sh --arch "${arch/all/amd64}" resolve "$k"; done | paste -sd' ')"
 else
-	read -r -a rels <<<"$(scripts/kernels.sh list | paste -sd' ')"
+	rels=()
+	for a in amd64 arm64; do
+		[ "$arch" = all ] || [ "$arch" = "$a" ] || continue
+		mapfile -t -O "${#rels[@]}" rels < <(scripts/kernels.sh --arch "$a" list)
+	done
 fi
+# The kernels booted for the host's own architecture (lint, DKMS).
+native_rels=()
+for rel in "${rels[@]}"; do
+	[ "$(scripts/kernels.sh arch "$rel")" = amd64 ] && native_rels+=("$rel")
+done
 if [ ${#rels[@]} -eq 0 ] || ! step "setup: kernels ${rels[*]} (headers + images)" \
 		scripts/kernels.sh fetch "${rels[@]}"; then
 	result "setup: supported kernels resolved" FAIL "scripts/kernels.sh list gave nothing"
 	finish
 fi
 
+if [ "$arch" != amd64 ] && ! step "setup: arm64 userland and libnl (unpacked)" scripts/sysroot.sh arm64; then
+	finish
+fi
+
 # ---- 2. builds -------------------------------------------------------------
 step "build: CLI with -Wall -Wextra -Werror" make -C cli
 step "build: in-VM test tools (static)" make -C tests/tools
+if [ "$arch" != amd64 ]; then
+	# Where run.sh looks for them; the tools it would also build itself.
+	step "build: CLI for arm64 (cross), -Wall -Wextra -Werror" make -C cli \
+		CROSS_COMPILE=aarch64-linux-gnu- SYSROOT="$(scripts/sysroot.sh arm64)" \
+		BUILDDIR="$top/build/arm64/cli"
+	step "build: in-VM test tools for arm64 (cross, static)" make -C tests/tools \
+		CROSS_COMPILE=aarch64-linux-gnu- BUILDDIR="$top/build/arm64/tools"
+fi
 for rel in "${rels[@]}"; do
 	step "build: module for $rel, W=1, no warnings" env W1=1 scripts/build-module.sh "$rel"
-	if [ "${DG_SKIP_LINT:-0}" != 1 ]; then
-		step "lint: sparse on the module for $rel" scripts/lint.sh sparse "$rel"
-	fi
 done
 if [ "${DG_SKIP_LINT:-0}" != 1 ]; then
+	for rel in "${native_rels[@]}"; do
+		step "lint: sparse on the module for $rel" scripts/lint.sh sparse "$rel"
+	done
 	step "lint: checkpatch --strict on module/" scripts/lint.sh checkpatch
 fi
 
 # ---- 3. host unit tests ------------------------------------------------------
-make -C tests/unit check 2>&1 | tee "$logdir/unit.log" | grep -E '^TEST: |^ +[#|]'
-absorb "$logdir/unit.log"
+if [ "$host" = yes ]; then
+	make -C tests/unit check 2>&1 | tee "$logdir/unit.log" | grep -E '^TEST: |^ +[#|]'
+	absorb "$logdir/unit.log"
+fi
 
 # ---- 4. QEMU selftests on every kernel -----------------------------------------
 # The live console lines are kept in the logs; the judged per-kernel lines
@@ -133,10 +173,11 @@ for rel in "${rels[@]}"; do
 done
 
 # ---- 5. DKMS ----------------------------------------------------------------------
-if [ "${DG_SKIP_DKMS:-0}" != 1 ]; then
+# DKMS builds for installed headers: the host's architecture only.
+if [ "${DG_SKIP_DKMS:-0}" != 1 ] && [ ${#native_rels[@]} -gt 0 ]; then
 	ver=$(cat VERSION)
-	if step "dkms: add, build and install for ${rels[*]}" scripts/dkms.sh install "${rels[@]}"; then
-		rel=${rels[${#rels[@]}-1]}
+	if step "dkms: add, build and install for ${native_rels[*]}" scripts/dkms.sh install "${native_rels[@]}"; then
+		rel=${native_rels[${#native_rels[@]}-1]}
 		ko=$(find "/var/lib/dkms/demuxguard/$ver/$rel" -name 'demuxguard.ko*' 2>/dev/null | head -n 1)
 		if [ -n "$ko" ]; then
 			result "dkms: module built for $rel is in DKMS's tree" OK
@@ -150,6 +191,14 @@ if [ "${DG_SKIP_DKMS:-0}" != 1 ]; then
 	fi
 	step "dkms: remove" scripts/dkms.sh remove
 	step "dkms: nothing left behind" sh -c "! test -e /usr/src/demuxguard-$ver && ! dkms status -m demuxguard | grep -q ."
+fi
+
+# ---- 6. build matrix ------------------------------------------------------------
+# Build-only: every Debian 12 headers flavour (generic, cloud, rt, 16k) of
+# 6.1 and 6.12 for amd64 and arm64, W=1, a warning fails.
+if [ "$host" = yes ] && [ "${DG_SKIP_MATRIX:-0}" != 1 ]; then
+	scripts/build-matrix.sh 2>&1 | tee "$logdir/matrix.log" | grep -E '^TEST: |^ +\|'
+	absorb "$logdir/matrix.log"
 fi
 
 finish

@@ -6,6 +6,10 @@
 # CI and developers run this script rather than keeping their own list.
 # Only missing packages are installed, quietly; an up-to-date machine costs
 # one dpkg-query. Kernel headers and test kernels are scripts/kernels.sh's.
+#
+# arm64 is a foreign dpkg architecture here so that apt can download arm64
+# packages (kernels, headers, the VM's userland, libnl), which are then
+# unpacked, never installed: the cross compiler and QEMU are native.
 
 set -euo pipefail
 
@@ -14,11 +18,25 @@ PACKAGES=(
 	build-essential pkg-config
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
 	sparse dkms kmod
+	# arm64: cross compiler (libc6-dev-arm64-cross links the static
+	# in-VM tools, and is only a recommendation of the compiler)
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	# QEMU selftests: the VM, its initramfs and what goes into it
-	qemu-system-x86 busybox-static cpio iproute2 xz-utils zstd
+	qemu-system-x86 qemu-system-arm busybox-static cpio iproute2 xz-utils zstd
 	# test scripts and lint
 	python3 shellcheck
 )
+
+FOREIGN_ARCHES=(arm64)
+
+for a in "${FOREIGN_ARCHES[@]}"; do
+	if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+		echo "deps.sh: adding dpkg architecture $a" >&2
+		dpkg --add-architecture "$a"
+		# Without its package lists apt knows no $a package.
+		apt-get update -qq >/dev/null
+	fi
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

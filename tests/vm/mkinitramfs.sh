@@ -7,20 +7,25 @@
 # The image is two gzip'd cpio archives concatenated (the kernel unpacks
 # them in order, later files win):
 #   base    per kernelrelease, cached: busybox-static and its applet links,
-#           iproute2's ip and kmod with their shared libraries, the kernel's
+#           iproute2's ip and kmod with their shared libraries (from the
+#           host for its own architecture, else from the packages
+#           scripts/sysroot.sh unpacks for the kernel's), the kernel's
 #           own veth/8021q modules (+ deps, + DG_KMODS) decompressed, a
 #           depmod'ed /lib/modules/<rel>, and /init;
 #   overlay per build, small: the extra files (our module, CLI, test tool,
 #           test scripts), a module tree re-run through depmod when an
 #           out-of-tree module is added, and the list of scenarios to run.
 #
-# Usage: mkinitramfs.sh [-k REL] [-s SCENARIO.sh]... [-m MODULE.ko]
+# Usage: mkinitramfs.sh [-a ARCH] [-k REL] [-s SCENARIO.sh]... [-m MODULE.ko]
 #                       [-b BINARY]... [-f SRC[:DEST]]... OUTPUT
+#   -a ARCH       amd64 (default) or arm64: what -k's short names mean; a
+#                 full kernelrelease names its architecture itself
 #   -k REL        kernelrelease (default: scripts/kernels.sh default)
 #   -s FILE       a scenario script; run by /init in the order given
 #   -m KO         an out-of-tree module, installed as
 #                 /lib/modules/REL/extra/ so modprobe finds it
-#   -b FILE       an executable for /usr/local/bin (shared libraries via ldd)
+#   -b FILE       an executable for /usr/local/bin, built for the kernel's
+#                 architecture (its shared libraries come along)
 #   -f SRC[:DEST] any other file (DEST defaults to /dg/<basename>)
 # Environment: DG_CACHE (cache root, default /var/cache/demuxguard-test),
 #   DG_KMODS (more in-tree modules by name), DG_EXTRA_FILES (more
@@ -43,14 +48,16 @@ usage() {
 }
 
 rel=
+arch=${DG_ARCH:-amd64}
 scenarios=()
 extra_kos=()
 extra_bins=()
 # Word-splitting of the env list is intended: SRC[:DEST] words.
 # shellcheck disable=SC2206
 extra_files=(${DG_EXTRA_FILES:-})
-while getopts k:s:m:b:f:h opt; do
+while getopts a:k:s:m:b:f:h opt; do
 	case $opt in
+	a) arch=$OPTARG ;;
 	k) rel=$OPTARG ;;
 	s) scenarios+=("$OPTARG") ;;
 	m) extra_kos+=("$OPTARG") ;;
@@ -62,26 +69,81 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || usage
 out=$1
-[ -n "$rel" ] || rel=$("$KERNELS" default)
-rel=$("$KERNELS" resolve "$rel")
+[ -n "$rel" ] || rel=$("$KERNELS" --arch "$arch" default)
+rel=$("$KERNELS" --arch "$arch" resolve "$rel")
+arch=$("$KERNELS" --arch "$arch" arch "$rel")
 kroot=$("$KERNELS" root "$rel")
 kmoddir=$kroot/lib/modules/$rel
 
-# Copy an ELF executable to $3 under tree $1, with every shared library
-# ldd names (and the loader) at the path ldd prints, unless the tree or the
-# base ($base_tree, for overlay builds) has it already. Static binaries
-# just get copied.
+# Where the VM's userland comes from: "/" (the host's own packages) when
+# the kernel is for the host's architecture, else a tree of that
+# architecture's packages unpacked into the cache.
+uroot=$("$ROOT/scripts/sysroot.sh" "$arch")
+case $arch in
+amd64) triplet=x86_64-linux-gnu ;;
+arm64) triplet=aarch64-linux-gnu ;;
+*) die "unsupported architecture: $arch" ;;
+esac
+
+# The file that PATH names in the userland tree, its symlinks followed
+# inside the tree: in an unpacked tree an absolute link (/sbin/ip ->
+# /bin/ip) means the tree's file, not the host's.
+root_path() {
+	local p=$1 t n=0
+	if [ "$uroot" = / ]; then
+		readlink -f "$p"
+		return
+	fi
+	while [ -L "$uroot$p" ]; do
+		t=$(readlink "$uroot$p")
+		case $t in
+		/*) p=$t ;;
+		*) p=$(dirname "$p")/$t ;;
+		esac
+		n=$((n + 1))
+		[ "$n" -lt 40 ] || die "symlink loop at $uroot$1"
+	done
+	[ -e "$uroot$p" ] || die "no $1 in $uroot"
+	echo "$uroot$p"
+}
+
+# Copy an ELF executable to $3 under tree $1, with its loader (at its
+# PT_INTERP path) and every shared library it needs, directly or through
+# another library (under /lib/<triplet>/, where the VM's loader looks),
+# unless the tree or the base ($base_tree, for overlay builds) has it
+# already. The libraries are found by their DT_NEEDED names in the
+# userland tree's library directories: readelf reads any architecture's
+# binaries, where ldd runs the binary's own loader and so works only for
+# the host's. Static binaries just get copied.
 base_tree=/nonexistent
 install_elf() {
-	local tree=$1 src=$2 dest=$3 lib
+	local tree=$1 src=$2 dest=$3 interp file lib d path
+	local queue=()
 	install -D -m 0755 "$src" "$tree$dest"
-	{ ldd "$src" 2>/dev/null || true; } | awk '
-		$2 == "=>" && $3 ~ /^\// { print $3 }
-		$1 ~ /^\// { print $1 }' |
-	while read -r lib; do
-		[ -e "$tree$lib" ] || [ -e "$base_tree$lib" ] && continue
-		# The library itself, under the name the loader looks for.
-		install -D -m 0755 "$(readlink -f "$lib")" "$tree$lib"
+	interp=$(readelf -lW "$src" |
+		sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')
+	[ -n "$interp" ] || return 0
+	if [ ! -e "$tree$interp" ] && [ ! -e "$base_tree$interp" ]; then
+		install -D -m 0755 "$(root_path "$interp")" "$tree$interp"
+	fi
+	queue=("$src")
+	while [ ${#queue[@]} -gt 0 ]; do
+		file=${queue[0]}
+		queue=("${queue[@]:1}")
+		for lib in $(readelf -dW "$file" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+			[ "$lib" = "$(basename "$interp")" ] && continue
+			[ -e "$tree/lib/$triplet/$lib" ] || [ -e "$base_tree/lib/$triplet/$lib" ] && continue
+			path=
+			for d in "/lib/$triplet" "/usr/lib/$triplet" /lib /usr/lib; do
+				if [ -e "$uroot$d/$lib" ]; then
+					path=$(root_path "$d/$lib")
+					break
+				fi
+			done
+			[ -n "$path" ] || die "$src needs $lib, which $uroot does not have"
+			install -D -m 0755 "$path" "$tree/lib/$triplet/$lib"
+			queue+=("$path")
+		done
 	done
 }
 
@@ -173,13 +235,17 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 
+busybox=$(root_path /bin/busybox)
+ipbin=$(root_path /sbin/ip)
+kmodbin=$(root_path /bin/kmod)
+
 # Anything that changes the base changes this key: this script (which
-# holds /init), the host binaries copied in, the kernel tree, the module
-# list.
+# holds /init), the userland binaries copied in, the kernel tree, the
+# module list.
 key=$( {
 	cat "$0"
 	echo "$BASE_KMODS"
-	stat -L -c '%n %s %Y' /bin/busybox /sbin/ip /bin/kmod "$kroot/.complete"
+	stat -L -c '%n %s %Y' "$busybox" "$ipbin" "$kmodbin" "$kroot/.complete"
 } | sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
@@ -192,16 +258,19 @@ if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
 	done
 	chmod 1777 "$base/tmp"
 
-	install -m 0755 /bin/busybox "$base/bin/busybox"
-	# Real ip and kmod replace busybox's applets of the same names.
+	install -m 0755 "$busybox" "$base/bin/busybox"
+	# Real ip and kmod replace busybox's applets of the same names. The
+	# applet list comes from the host's busybox-static (another
+	# architecture's cannot run here): the same Debian package, so the
+	# same applets.
 	busybox --list-full | while read -r applet; do
 		case ${applet##*/} in
 		busybox|ip|modprobe|insmod|rmmod|lsmod|depmod|modinfo) continue ;;
 		esac
 		ln -sf /bin/busybox "$base/$applet"
 	done
-	install_elf "$base" "$(readlink -f /sbin/ip)" /sbin/ip
-	install_elf "$base" /bin/kmod /bin/kmod
+	install_elf "$base" "$ipbin" /sbin/ip
+	install_elf "$base" "$kmodbin" /bin/kmod
 	for t in modprobe insmod rmmod lsmod depmod modinfo; do
 		ln -sf /bin/kmod "$base/sbin/$t"
 	done

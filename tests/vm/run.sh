@@ -14,17 +14,26 @@
 #     sets - each its own check line.
 # Ends with "<kernelrelease>: N passed, N failed, N skipped" per kernel and,
 # for several kernels, "total: ..."; exits non-zero if any check failed.
+# The same harness runs x86-64 kernels in qemu-system-x86_64 and arm64
+# (Graviton) kernels in qemu-system-aarch64; only the QEMU command line,
+# the console device and where the VM's binaries come from differ.
 #
-# Usage: run.sh [-k|--kernel REL|6.1|6.12|all] [--timeout SECONDS] [-q]
-#               [--shell] SCENARIO...
+# Usage: run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|6.1|6.12|all]
+#               [--timeout SECONDS] [-q] [--shell] SCENARIO...
 #   SCENARIO is a name under tests/vm/scenarios/ (baseline) or a path.
+#   --arch: which kernels 6.1, 6.12 and all mean (default $DG_ARCH, else
+#     amd64); a full kernelrelease names its architecture itself.
 #   -q: show only check lines and markers, not the whole console.
 #   --shell: boot the same VM with a shell on the console instead.
 # Environment:
 #   DG_MODULE_KO  module to include (default module/demuxguard.ko; "@REL@"
 #                 is replaced by the kernelrelease); left out, with a note,
 #                 if absent or built for another kernel
-#   DG_CLI        CLI binary to include (default cli/demuxguard), optional
+#   DG_CLI        CLI binary to include (default cli/demuxguard for amd64,
+#                 build/arm64/cli/demuxguard for arm64: make -C cli
+#                 CROSS_COMPILE=aarch64-linux-gnu- SYSROOT=$(scripts/sysroot.sh
+#                 arm64) BUILDDIR=$PWD/build/arm64/cli); optional, left out
+#                 with a note if built for another architecture
 #   DG_VM_TIMEOUT seconds before a VM is killed (default 300)
 #   DG_LOGDIR     where console logs go (default tests/vm/logs)
 #   DG_KERNEL_ARGS extra kernel command line; VAR=VALUE words (no dot in
@@ -44,6 +53,7 @@ timeout_s=${DG_VM_TIMEOUT:-300}
 quiet=0
 shell=0
 kernel=
+arch=${DG_ARCH:-amd64}
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 usage() {
@@ -53,6 +63,7 @@ usage() {
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	-a|--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	-k|--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
 	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
 	-q|--quiet) quiet=1; shift ;;
@@ -76,14 +87,42 @@ for s in "$@"; do
 	fi
 done
 
+case $arch in
+amd64|arm64) ;;
+*) die "unsupported architecture: $arch (amd64, arm64)" ;;
+esac
 if [ "$kernel" = all ]; then
-	mapfile -t rels < <("$KERNELS" list)
+	mapfile -t rels < <("$KERNELS" --arch "$arch" list)
 else
-	rels=("$("$KERNELS" resolve "${kernel:-$("$KERNELS" default)}")")
+	rels=("$("$KERNELS" --arch "$arch" resolve "${kernel:-$("$KERNELS" --arch "$arch" default)}")")
 fi
 
-make -s -C "$ROOT/tests/tools" >/dev/null
+# The in-VM tools, built for each architecture the kernels need: natively
+# in tests/tools, cross-compiled (static, so no libraries) in build/<arch>.
+tools_dir() {
+	if [ "$1" = "$(dpkg --print-architecture)" ]; then
+		echo "$ROOT/tests/tools"
+	else
+		echo "$ROOT/build/$1/tools"
+	fi
+}
+for a in $(for r in "${rels[@]}"; do "$KERNELS" arch "$r"; done | sort -u); do
+	case $a in
+	"$(dpkg --print-architecture)") make -s -C "$ROOT/tests/tools" >/dev/null ;;
+	arm64) make -s -C "$ROOT/tests/tools" CROSS_COMPILE=aarch64-linux-gnu- \
+		BUILDDIR="$(tools_dir arm64)" >/dev/null ;;
+	esac
+done
 mkdir -p "$DG_LOGDIR" "$DG_CACHE/tmp"
+
+# The ELF machine of a binary built for a Debian architecture, as readelf
+# names it.
+elf_machine() {
+	case $1 in
+	amd64) echo 'Advanced Micro Devices X86-64' ;;
+	arm64) echo AArch64 ;;
+	esac
+}
 
 total_pass=0
 total_fail=0
@@ -207,8 +246,10 @@ for rel in "${rels[@]}"; do
 	nskip=0
 	"$KERNELS" fetch "$rel" >/dev/null
 	vmlinuz=$("$KERNELS" image "$rel")
+	rarch=$("$KERNELS" arch "$rel")
+	tools=$(tools_dir "$rarch")
 
-	args=(-k "$rel" -b "$ROOT/tests/tools/dgnet" -b "$ROOT/tests/tools/dgfuzz"
+	args=(-a "$rarch" -k "$rel" -b "$tools/dgnet" -b "$tools/dgfuzz"
 	      -f "$VMDIR/lib.sh:/dg/lib.sh" -f "$VMDIR/sgp.sh:/dg/sgp.sh"
 	      -f "$VMDIR/demuxguard.sh:/dg/demuxguard.sh"
 	      -f "$ROOT/examples/modprobe.d/demuxguard.conf:/dg/examples/modprobe.d/demuxguard.conf")
@@ -225,8 +266,20 @@ for rel in "${rels[@]}"; do
 			echo "run.sh: $ko is built for '${vermagic:-?}', not $rel: not included" >&2
 		fi
 	fi
-	cli=${DG_CLI:-$ROOT/cli/demuxguard}
-	[ -f "$cli" ] && args+=(-b "$cli")
+	# Like the tools: the native build in cli/, a cross build in build/<arch>.
+	if [ "$rarch" = "$(dpkg --print-architecture)" ]; then
+		cli=${DG_CLI:-$ROOT/cli/demuxguard}
+	else
+		cli=${DG_CLI:-$ROOT/build/$rarch/cli/demuxguard}
+	fi
+	if [ -f "$cli" ]; then
+		machine=$(readelf -h "$cli" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+		if [ "$machine" = "$(elf_machine "$rarch")" ]; then
+			args+=(-b "$cli")
+		else
+			echo "run.sh: $cli is built for '${machine:-?}', not $rarch: not included" >&2
+		fi
+	fi
 
 	work=$(mktemp -d "$DG_CACHE/tmp/run.XXXXXX")
 	trap 'rm -rf "$work"' EXIT
@@ -234,18 +287,31 @@ for rel in "${rels[@]}"; do
 
 	names=$(for f in "${scenario_files[@]}"; do basename "$f" .sh; done | paste -sd+)
 	log=$DG_LOGDIR/$rel-${names:-shell}.log
-	cmdline="console=ttyS0 panic=-1 quiet cryptomgr.notests ${DG_KERNEL_ARGS:-}"
-	qemu=(qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 2
-	      -nographic -vga none -nic none -no-reboot
-	      -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz")
-	# qboot (in qemu-system-data) only loads the kernel: about half a
-	# second faster than SeaBIOS under TCG, and no escape codes.
-	for fw in /usr/share/qemu/qboot.rom /usr/share/seabios/qboot.rom; do
-		if [ -f "$fw" ]; then
-			qemu+=(-bios "$fw")
-			break
-		fi
-	done
+	case $rarch in
+	amd64)
+		console=ttyS0
+		qemu=(qemu-system-x86_64 -accel tcg -cpu max -vga none)
+		# qboot (in qemu-system-data) only loads the kernel: about half
+		# a second faster than SeaBIOS under TCG, and no escape codes.
+		for fw in /usr/share/qemu/qboot.rom /usr/share/seabios/qboot.rom; do
+			if [ -f "$fw" ]; then
+				qemu+=(-bios "$fw")
+				break
+			fi
+		done
+		;;
+	arm64)
+		# The virt board boots the kernel's Image directly, no
+		# firmware. pauth-impdef: QEMU's own pointer-authentication
+		# algorithm, much cheaper under TCG than the architected QARMA
+		# (the kernel signs every return address).
+		console=ttyAMA0
+		qemu=(qemu-system-aarch64 -M virt -accel tcg -cpu "max,pauth-impdef=on")
+		;;
+	esac
+	cmdline="console=$console panic=-1 quiet cryptomgr.notests ${DG_KERNEL_ARGS:-}"
+	qemu+=(-m 1024 -smp 2 -nographic -nic none -no-reboot
+	       -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz")
 
 	if [ "$shell" = 1 ]; then
 		exec "${qemu[@]}" -append "$cmdline dg.shell"

@@ -17,7 +17,7 @@
 #           out-of-tree module is added, and the list of scenarios to run.
 #
 # Usage: mkinitramfs.sh [-a ARCH] [-k REL] [-s SCENARIO.sh]... [-m MODULE.ko]
-#                       [-b BINARY]... [-f SRC[:DEST]]... OUTPUT
+#                       [-b BINARY]... [-f SRC[:DEST]]... [-B DIR] OUTPUT
 #   -a ARCH       amd64 (default) or arm64: what -k's short names mean; a
 #                 full kernelrelease names its architecture itself
 #   -k REL        kernelrelease (default: scripts/kernels.sh default)
@@ -27,6 +27,11 @@
 #   -b FILE       an executable for /usr/local/bin, built for the kernel's
 #                 architecture (its shared libraries come along)
 #   -f SRC[:DEST] any other file (DEST defaults to /dg/<basename>)
+#   -B DIR        the build tree of a kernel built from source (the debug
+#                 kernel of make check-debug; -k is then its release): its
+#                 modules.builtin stands in for a packaged module tree, and
+#                 the modules it builds in are not copied (modprobe finds
+#                 them built in)
 # Environment: DG_CACHE (cache root, default /var/cache/demuxguard-test),
 #   DG_KMODS (more in-tree modules by name), DG_EXTRA_FILES (more
 #   SRC[:DEST] words, as -f).
@@ -55,8 +60,10 @@ extra_bins=()
 # Word-splitting of the env list is intended: SRC[:DEST] words.
 # shellcheck disable=SC2206
 extra_files=(${DG_EXTRA_FILES:-})
-while getopts a:k:s:m:b:f:h opt; do
+kbuild=
+while getopts a:k:s:m:b:f:B:h opt; do
 	case $opt in
+	B) kbuild=$OPTARG ;;
 	a) arch=$OPTARG ;;
 	k) rel=$OPTARG ;;
 	s) scenarios+=("$OPTARG") ;;
@@ -72,8 +79,20 @@ out=$1
 [ -n "$rel" ] || rel=$("$KERNELS" --arch "$arch" default)
 rel=$("$KERNELS" --arch "$arch" resolve "$rel")
 arch=$("$KERNELS" --arch "$arch" arch "$rel")
-kroot=$("$KERNELS" root "$rel")
-kmoddir=$kroot/lib/modules/$rel
+if [ -n "$kbuild" ]; then
+	[ -f "$kbuild/modules.builtin" ] || die "no modules.builtin in $kbuild"
+	kmoddir=$kbuild
+	kstamp=$kbuild/modules.builtin
+else
+	kroot=$("$KERNELS" root "$rel")
+	kmoddir=$kroot/lib/modules/$rel
+	kstamp=$kroot/.complete
+fi
+
+# Is module $1 built into the kernel?
+kmod_builtin() {
+	grep -qE "(^|/)$1\.ko\$" "$kmoddir/modules.builtin" 2>/dev/null
+}
 
 # Where the VM's userland comes from: "/" (the host's own packages) when
 # the kernel is for the host's architecture, else a tree of that
@@ -223,6 +242,9 @@ echo "DG-DMESG-BEGIN"
 dmesg
 echo "DG-DMESG-END"
 echo "DG-VM-SUCCESS: after $(uptime_s) s"
+# Without ACPI (the debug kernel) a power-off only halts the CPUs; QEMU
+# runs with -no-reboot, so a reboot ends it just the same.
+[ -d /sys/firmware/acpi ] || reboot -f
 poweroff -f
 EOF
 	chmod 0755 "$1"
@@ -245,7 +267,7 @@ kmodbin=$(root_path /bin/kmod)
 key=$( {
 	cat "$0"
 	echo "$BASE_KMODS"
-	stat -L -c '%n %s %Y' "$busybox" "$ipbin" "$kmodbin" "$kroot/.complete"
+	stat -L -c '%n %s %Y' "$busybox" "$ipbin" "$kmodbin" "$kstamp"
 } | sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
@@ -286,6 +308,7 @@ if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
 		[ -f "$kmoddir/$f" ] && cp "$kmoddir/$f" "$mdir/"
 	done
 	for m in $BASE_KMODS; do
+		kmod_builtin "$m" && continue
 		kmod_closure "$m" >/dev/null || die "module $m not in $kmoddir"
 		kmod_closure "$m"
 	done | sort -u | while read -r path; do

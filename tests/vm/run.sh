@@ -19,12 +19,16 @@
 # the console device and where the VM's binaries come from differ.
 #
 # Usage: run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|6.1|6.12|all]
+#               [--kernel-image IMAGE --kernel-build DIR]
 #               [--timeout SECONDS] [-q] [--shell] SCENARIO...
 #   SCENARIO is a name under tests/vm/scenarios/ (baseline) or a path.
 #   --arch: which kernels 6.1, 6.12 and all mean (default $DG_ARCH, else
 #     amd64); a full kernelrelease names its architecture itself.
 #   -q: show only check lines and markers, not the whole console.
 #   --shell: boot the same VM with a shell on the console instead.
+#   --kernel-image IMAGE --kernel-build DIR: instead of a Debian kernel,
+#     one built from source (make check-debug's), everything it needs built
+#     in; DIR is its build tree (release, modules.builtin).
 # Environment:
 #   DG_MODULE_KO  module to include (default module/demuxguard.ko; "@REL@"
 #                 is replaced by the kernelrelease); left out, with a note,
@@ -53,6 +57,8 @@ timeout_s=${DG_VM_TIMEOUT:-300}
 quiet=0
 shell=0
 kernel=
+kimage=
+kbuild=
 arch=${DG_ARCH:-amd64}
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -68,6 +74,8 @@ while [ $# -gt 0 ]; do
 	--timeout) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
 	-q|--quiet) quiet=1; shift ;;
 	--shell) shell=1; shift ;;
+	--kernel-image) [ $# -ge 2 ] || usage; kimage=$2; shift 2 ;;
+	--kernel-build) [ $# -ge 2 ] || usage; kbuild=$2; shift 2 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) usage ;;
@@ -91,7 +99,12 @@ case $arch in
 amd64|arm64) ;;
 *) die "unsupported architecture: $arch (amd64, arm64)" ;;
 esac
-if [ "$kernel" = all ]; then
+if [ -n "$kimage$kbuild" ]; then
+	if [ ! -f "$kimage" ] || [ ! -f "$kbuild/include/config/kernel.release" ]; then
+		die "--kernel-image needs an image and --kernel-build its build tree"
+	fi
+	rels=("$(cat "$kbuild/include/config/kernel.release")")
+elif [ "$kernel" = all ]; then
 	mapfile -t rels < <("$KERNELS" --arch "$arch" list)
 else
 	rels=("$("$KERNELS" --arch "$arch" resolve "${kernel:-$("$KERNELS" --arch "$arch" default)}")")
@@ -244,8 +257,12 @@ for rel in "${rels[@]}"; do
 	npass=0
 	nfail=0
 	nskip=0
-	"$KERNELS" fetch "$rel" >/dev/null
-	vmlinuz=$("$KERNELS" image "$rel")
+	if [ -n "$kimage" ]; then
+		vmlinuz=$kimage
+	else
+		"$KERNELS" fetch "$rel" >/dev/null
+		vmlinuz=$("$KERNELS" image "$rel")
+	fi
 	rarch=$("$KERNELS" arch "$rel")
 	tools=$(tools_dir "$rarch")
 
@@ -256,6 +273,7 @@ for rel in "${rels[@]}"; do
 	for f in "${scenario_files[@]}"; do
 		args+=(-s "$f")
 	done
+	[ -z "$kbuild" ] || args+=(-B "$kbuild")
 	ko=${DG_MODULE_KO:-$ROOT/module/demuxguard.ko}
 	ko=${ko//@REL@/$rel}
 	if [ -f "$ko" ]; then

@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/stress.sh - `make stress`: the reliability run, on one kernel (the
+# default, 6.1), in three VMs, one per scenario, so that a crash in one
+# still lets the others report:
+#   fuzz   the netlink fuzzer (tests/tools/dgfuzz.c): DG_FUZZ_MESSAGES
+#          (default 100,000) messages from several threads, the kernel's
+#          state then compared with the model of the valid ones;
+#   churn  tests/vm/scenarios/churn.sh at full size: DG_CHURN_VETH (default
+#          1,000) veth pairs and DG_CHURN_NETNS (50) namespaces with policy
+#          created and deleted, DG_CHURN_CYCLES (100) module unload/load
+#          cycles, while TCP flows through veto and monitor interfaces; then
+#          object counts back to zero, slab back to its level, no ifindex
+#          inheriting policy;
+#   cli    permissions: unprivileged reads only, user-namespace root
+#          changes only the namespaces it owns (and the rest of the CLI
+#          checks).
+# Each VM's console log is judged by tests/vm/run.sh (which scans the
+# kernel log for WARNING:, BUG:, Oops, Call Trace, panics and new taint).
+# Ends with
+#   stress: N messages sent, N unload/load cycles done (N veth pairs, N namespaces), N warnings found
+#   N passed, N failed, N skipped
+# and exits non-zero on any failed check or any warning. Takes about 15
+# minutes on 2 cores.
+#
+# Environment: DG_KERNEL (default: the default kernel), DG_FUZZ_MESSAGES,
+# DG_FUZZ_SECONDS, DG_CHURN_VETH, DG_CHURN_NETNS, DG_CHURN_CYCLES,
+# DG_CHURN_READERS, DG_CACHE.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
+logdir=$top/build/stress
+messages=${DG_FUZZ_MESSAGES:-100000}
+# dgfuzz stops at its time limit even short of the budget; the check then
+# reports fewer messages than asked for.
+fuzz_seconds=${DG_FUZZ_SECONDS:-600}
+veth=${DG_CHURN_VETH:-1000}
+netns=${DG_CHURN_NETNS:-50}
+cycles=${DG_CHURN_CYCLES:-100}
+readers=${DG_CHURN_READERS:-2}
+npass=0
+nfail=0
+nskip=0
+start=$(date +%s)
+
+result()
+{
+	# result NAME OK|FAIL [DETAIL]
+	printf 'TEST: %-72s [%s]\n' "$1" "$(case $2 in OK) echo ' OK ';; *) echo "$2";; esac)"
+	case $2 in
+	OK) npass=$((npass + 1)) ;;
+	SKIP) nskip=$((nskip + 1)) ;;
+	*) nfail=$((nfail + 1)) ;;
+	esac
+	[ -n "${3:-}" ] && printf '    # %s\n' "$3"
+	return 0
+}
+
+# step NAME CMD...: one check line, the command's output in a log.
+step()
+{
+	local name=$1 log
+	shift
+	log=$logdir/$(printf '%s' "$name" | tr -c 'A-Za-z0-9.-' '_' | cut -c1-80).log
+	if "$@" >"$log" 2>&1; then
+		result "$name" OK
+		return 0
+	fi
+	result "$name" FAIL "exit $?: $* (log: $log)"
+	tail -n 30 "$log" | sed 's/^/    | /'
+	return 1
+}
+
+# absorb LOG: add run.sh's closing "REL: N passed, N failed, N skipped".
+absorb()
+{
+	local line
+	line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		result "$(basename "$1" .out): run.sh reported its results" FAIL "no closing line in $1"
+		return
+	fi
+	npass=$((npass + $(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)))
+	nfail=$((nfail + $(grep -oE '[0-9]+ failed' <<<"$line" | cut -d' ' -f1)))
+	nskip=$((nskip + $(grep -oE '[0-9]+ skipped' <<<"$line" | cut -d' ' -f1)))
+}
+
+# kernel_reports LOG: the kernel's own report lines in a console log (the
+# dmesg dump and any timestamped console line, each once), as run.sh
+# extracts them; one line per WARNING:, BUG:, Oops or panic.
+kernel_reports()
+{
+	sed 's/\r$//' "$1" |
+		awk '/^DG-DMESG-BEGIN/ { on = 1; next } /^DG-DMESG-END/ { on = 0 }
+		     on || /^\[ *[0-9]+\.[0-9]+\]/' |
+		sort -u | grep -E 'WARNING:|BUG:|Oops|Kernel panic' || :
+}
+
+# vm NAME ARGS... SCENARIO: one VM, its console log kept as NAME.console.
+vm()
+{
+	local name=$1
+	shift
+	rm -rf "$logdir/vm-$name"
+	DG_LOGDIR=$logdir/vm-$name DG_MODULE_KO=$ko tests/vm/run.sh -q -k "$rel" "$@" 2>&1 |
+		tee "$logdir/$name.out" | grep -vE '^TEST: |^DG-|^SUMMARY:'
+	cp "$logdir/vm-$name"/*.log "$logdir/$name.console" 2>/dev/null ||
+		: >"$logdir/$name.console"
+	absorb "$logdir/$name.out"
+}
+
+finish()
+{
+	local warnings figure_msgs figure_cycles figure_veth figure_netns churn
+	kernel_reports_all=$(for f in "$logdir"/*.console; do
+		[ -f "$f" ] && kernel_reports "$f"; done)
+	warnings=$(grep -c . <<<"$kernel_reports_all")
+	figure_msgs=$(sed -n 's/^dgfuzz: \([0-9]*\) messages.*/\1/p' "$logdir/fuzz.console" 2>/dev/null | tail -n 1)
+	churn=$(grep -a '^CHURN:' "$logdir/churn.console" 2>/dev/null | tail -n 1)
+	figure_cycles=$(sed -n 's/.*unload\/load cycles \([0-9]*\).*/\1/p' <<<"$churn")
+	figure_veth=$(sed -n 's/.*veth pairs \([0-9]*\).*/\1/p' <<<"$churn")
+	figure_netns=$(sed -n 's/.*namespaces \([0-9]*\).*/\1/p' <<<"$churn")
+	if [ "$warnings" -gt 0 ]; then
+		result "kernel logs: no warnings in any VM" FAIL "$warnings report lines:"
+		head -n 20 <<<"$kernel_reports_all" | sed 's/^/    | /'
+	fi
+	echo "make stress: $(( $(date +%s) - start )) s (logs: $logdir)"
+	echo "stress: ${figure_msgs:-0} messages sent, ${figure_cycles:-0} unload/load cycles done" \
+		"(${figure_veth:-0} veth pairs, ${figure_netns:-0} namespaces), $warnings warnings found"
+	echo "$npass passed, $nfail failed, $nskip skipped"
+	[ "$nfail" -eq 0 ] && [ "$warnings" -eq 0 ]
+	exit $?
+}
+
+rm -rf "$logdir"
+mkdir -p "$logdir"
+
+# ---- what the VMs need ---------------------------------------------------------
+step "setup: install missing packages" scripts/deps.sh || finish
+rel=$(scripts/kernels.sh resolve "${DG_KERNEL:-$(scripts/kernels.sh default)}")
+step "setup: kernel $rel (headers + image)" scripts/kernels.sh fetch "$rel" || finish
+step "build: CLI" make -C cli || finish
+step "build: in-VM test tools" make -C tests/tools || finish
+# A build of its own, so a `make check` running alongside keeps its own.
+step "build: module for $rel" scripts/build-module.sh "$rel" "$logdir/module" || finish
+ko=$logdir/module/src/module/demuxguard.ko
+
+# ---- the three runs --------------------------------------------------------------
+DG_KERNEL_ARGS="DG_FUZZ_MESSAGES=$messages DG_FUZZ_SECONDS=$fuzz_seconds" \
+	vm fuzz --timeout $((fuzz_seconds + 300)) fuzz
+DG_KERNEL_ARGS="DG_CHURN_VETH=$veth DG_CHURN_NETNS=$netns DG_CHURN_CYCLES=$cycles DG_CHURN_READERS=$readers" \
+	vm churn --timeout 3000 churn
+vm cli cli
+
+finish

@@ -43,32 +43,8 @@ nfail=0
 nskip=0
 start=$(date +%s)
 
-result()
-{
-	# result NAME OK|FAIL [DETAIL]
-	printf 'TEST: %-72s [%s]\n' "$1" "$(case $2 in OK) echo ' OK ';; *) echo "$2";; esac)"
-	case $2 in
-	OK) npass=$((npass + 1)) ;;
-	SKIP) nskip=$((nskip + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
-	[ -n "${3:-}" ] && printf '    # %s\n' "$3"
-	return 0
-}
+. "$top/scripts/lib-check.sh"
 
-step()
-{
-	local name=$1 log
-	shift
-	log=$logdir/$(printf '%s' "$name" | tr -c 'A-Za-z0-9.-' '_' | cut -c1-80).log
-	if "$@" >"$log" 2>&1; then
-		result "$name" OK
-		return 0
-	fi
-	result "$name" FAIL "exit $?: $* (log: $log)"
-	tail -n 30 "$log" | sed 's/^/    | /'
-	return 1
-}
 
 finish()
 {

@@ -46,47 +46,8 @@ nfail=0
 nskip=0
 start=$(date +%s)
 
-result()
-{
-	# result NAME OK|FAIL [DETAIL]
-	printf 'TEST: %-72s [%s]\n' "$1" "$(case $2 in OK) echo ' OK ';; *) echo "$2";; esac)"
-	case $2 in
-	OK) npass=$((npass + 1)) ;;
-	SKIP) nskip=$((nskip + 1)) ;;
-	*) nfail=$((nfail + 1)) ;;
-	esac
-	[ -n "${3:-}" ] && printf '    # %s\n' "$3"
-	return 0
-}
+. "$top/scripts/lib-check.sh"
 
-# step NAME CMD...: one check line, the command's output in a log.
-step()
-{
-	local name=$1 log
-	shift
-	log=$logdir/$(printf '%s' "$name" | tr -c 'A-Za-z0-9.-' '_' | cut -c1-80).log
-	if "$@" >"$log" 2>&1; then
-		result "$name" OK
-		return 0
-	fi
-	result "$name" FAIL "exit $?: $* (log: $log)"
-	tail -n 30 "$log" | sed 's/^/    | /'
-	return 1
-}
-
-# absorb LOG: add run.sh's closing "REL: N passed, N failed, N skipped".
-absorb()
-{
-	local line
-	line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
-	if [ -z "$line" ]; then
-		result "$(basename "$1" .out): run.sh reported its results" FAIL "no closing line in $1"
-		return
-	fi
-	npass=$((npass + $(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)))
-	nfail=$((nfail + $(grep -oE '[0-9]+ failed' <<<"$line" | cut -d' ' -f1)))
-	nskip=$((nskip + $(grep -oE '[0-9]+ skipped' <<<"$line" | cut -d' ' -f1)))
-}
 
 # kernel_reports LOG: the kernel's own report lines in a console log (the
 # dmesg dump and any timestamped console line, each once), as run.sh

@@ -499,24 +499,34 @@ int dg_policy_init(const char *rules_param)
 	if (err)
 		return err;
 
+	/*
+	 * The notifier goes first, the rules second: from the moment an entry
+	 * can exist, the unregistration of its interface must reach us. In
+	 * the other order an interface deleted between the two steps left its
+	 * entry behind (loadrace.sh). The replay of NETDEV_REGISTER finds no
+	 * rule yet and creates nothing.
+	 */
+	err = register_netdevice_notifier(&dg_netdev_notifier);
+	if (err)
+		goto err_pernet;
+
 	if (rules_param) {
-		/* Applies to existing interfaces; the notifier keeps them current. */
+		/* Existing interfaces; the notifier keeps them current from here. */
 		rtnl_lock();
 		mutex_lock(&dg_config_lock);
 		err = dg_apply_rules_param(rules_param, true);
 		mutex_unlock(&dg_config_lock);
 		rtnl_unlock();
 		if (err)
-			goto err_pernet;
+			goto err_notifier;
 	}
-
-	/* Replays NETDEV_REGISTER for every existing interface. */
-	err = register_netdevice_notifier(&dg_netdev_notifier);
-	if (err)
-		goto err_pernet;
 	return 0;
 
+err_notifier:
+	/* Replays NETDEV_UNREGISTER: frees what the rules applied so far made. */
+	unregister_netdevice_notifier(&dg_netdev_notifier);
 err_pernet:
+	/* Frees the rules (dg_net_exit). */
 	unregister_pernet_subsys(&dg_net_ops);
 	return err;
 }

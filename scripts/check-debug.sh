@@ -24,12 +24,17 @@
 #   check-debug: N KASAN, N lockdep, N sleep-in-atomic reports, N kmemleak suspects (N from module code)
 #   N passed, N failed, N skipped
 #
-# Everything runs several times slower under KASAN and lockdep (and TCG);
-# the scenarios' sizes stay at make check's, the VM gets DG_DEBUG_TIMEOUT
-# seconds (default 3600).
+# Everything runs three to four times slower under KASAN and lockdep (and
+# TCG). The fuzzer sends its full 100,000 messages (DG_FUZZ_MESSAGES); the
+# churn run keeps make check's sizes but for 20 unload/load cycles
+# (DG_CHURN_CYCLES), the teardown path being where these checkers find
+# most; loadrace runs 5 rounds (DG_LOADRACE_ROUNDS: its race is make
+# check's to catch, here it is one more load path under the checkers);
+# the rest are make check's. The VM gets DG_DEBUG_TIMEOUT seconds
+# (default 3600). About 20 minutes on 2 cores.
 # Environment: DG_SCENARIOS (default: baseline veto rules cli lifecycle
-# loadrace fuzz churn teardown), DG_DEBUG_TIMEOUT, DG_KERNEL_ARGS (passed
-# on), DG_CACHE.
+# loadrace fuzz churn teardown), DG_FUZZ_MESSAGES, DG_CHURN_CYCLES,
+# DG_LOADRACE_ROUNDS, DG_DEBUG_TIMEOUT, DG_KERNEL_ARGS (passed on), DG_CACHE.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -97,7 +102,7 @@ read -r -a scen <<<"$SCENARIOS"
 # puts warnings on the console too, so a report is seen even if the VM
 # dies before its log is dumped.
 DG_LOGDIR=$logdir/vm DG_MODULE_KO=$logdir/module/src/module/demuxguard.ko \
-DG_KERNEL_ARGS="printk.time=1 loglevel=5 ${DG_KERNEL_ARGS:-}" \
+DG_KERNEL_ARGS="printk.time=1 loglevel=5 DG_FUZZ_MESSAGES=${DG_FUZZ_MESSAGES:-100000} DG_FUZZ_SECONDS=900 DG_CHURN_CYCLES=${DG_CHURN_CYCLES:-20} DG_LOADRACE_ROUNDS=${DG_LOADRACE_ROUNDS:-5} ${DG_KERNEL_ARGS:-}" \
 	tests/vm/run.sh -q --kernel-image "$image" --kernel-build "$kdir" --timeout "$timeout_s" \
 	tests/debug/checkers-armed.sh "${scen[@]}" tests/debug/checkers-report.sh 2>&1 |
 	tee "$logdir/vm.out" | grep -vE '^TEST: |^DG-|^SUMMARY:'

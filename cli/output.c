@@ -342,8 +342,6 @@ static void print_prometheus(const struct dg_out *o, const struct dg_dev_list *l
 
 /* ---- doctor ------------------------------------------------------------ */
 
-#define DOCTOR_COLUMNS 78
-
 static const char *const verdict_names[] = {
 	[DG_VERDICT_NOT_AFFECTED] = "not affected",
 	[DG_VERDICT_AT_RISK] = "at risk",
@@ -363,10 +361,9 @@ static void put_escaped(FILE *f, const char *s, size_t n)
 	}
 }
 
-/* @text word-wrapped to DOCTOR_COLUMNS, every line indented by @indent. */
-static void put_wrapped(FILE *f, const char *indent, const char *text)
+void dg_print_wrapped(FILE *f, const char *indent, const char *text)
 {
-	size_t width = DOCTOR_COLUMNS - strlen(indent);
+	size_t width = DG_TEXT_COLUMNS - strlen(indent);
 
 	while (*text) {
 		size_t len = strlen(text), cut = len;
@@ -548,7 +545,7 @@ static void doctor_text_demux(FILE *f, const struct dg_doctor_report *r)
 			 "turning it off unnecessary: run the commands at the end "
 			 "of this report, if any, then turn it back on with "
 			 "\"%s\".", cmd);
-		put_wrapped(f, "    ", text);
+		dg_print_wrapped(f, "    ", text);
 	}
 }
 
@@ -592,7 +589,7 @@ static void doctor_text_if(FILE *f, const struct dg_doctor_if *x)
 	if (x->ifindex)
 		fprintf(f, " (%u)", x->ifindex);
 	fprintf(f, ": %s\n", verdict_names[x->verdict]);
-	put_wrapped(f, "    ", x->reason);
+	dg_print_wrapped(f, "    ", x->reason);
 	if (!x->policy_known)
 		return;
 	fprintf(f, "    mode %s (", mode_str(x->mode));

@@ -43,6 +43,14 @@ void dg_print_doctor(const struct dg_out *o, const struct dg_doctor_report *r);
  */
 void dg_print_name(FILE *f, const char *s, bool quoted);
 
+/*
+ * Write @text word-wrapped to DG_TEXT_COLUMNS, every line indented by
+ * @indent, control bytes as dg_print_name writes them. For prose: help
+ * text and doctor's reasons.
+ */
+#define DG_TEXT_COLUMNS 78
+void dg_print_wrapped(FILE *f, const char *indent, const char *text);
+
 /* Write @s as a Prometheus label value (without the quotes). */
 void dg_prom_label_value(FILE *f, const char *s);
 

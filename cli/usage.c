@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "model.h"
+#include "output.h"
 #include "usage.h"
 
-#define WRAP_COLUMNS 78
 #define DESC_INDENT "      "
 
 struct cmd_doc {
@@ -89,35 +89,13 @@ static const struct cmd_doc cmd_docs[] = {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Print @text word-wrapped, every line indented by @indent. */
-static void wrap(FILE *f, const char *indent, const char *text)
-{
-	size_t width = WRAP_COLUMNS - strlen(indent);
-
-	while (*text) {
-		size_t len = strlen(text), cut = len;
-
-		if (len > width) {
-			cut = width;
-			while (cut > 0 && text[cut] != ' ')
-				cut--;
-			if (cut == 0)	/* one overlong word: break after it */
-				cut = strcspn(text, " ");
-		}
-		fprintf(f, "%s%.*s\n", indent, (int)cut, text);
-		text += cut;
-		while (*text == ' ')
-			text++;
-	}
-}
-
 static void print_cmd_docs(FILE *f, enum dg_topic topic)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(cmd_docs); i++) {
 		if (topic != DG_TOPIC_MAIN && cmd_docs[i].topic != topic)
 			continue;
 		fprintf(f, "  %s\n", cmd_docs[i].synopsis);
-		wrap(f, DESC_INDENT, cmd_docs[i].desc);
+		dg_print_wrapped(f, DESC_INDENT, cmd_docs[i].desc);
 	}
 }
 
@@ -339,7 +317,7 @@ void dg_usage(FILE *f, enum dg_topic topic)
 		for (int c = 0; c < DG_C_COUNT; c++) {
 			fprintf(f, "  %s (%s)\n", dg_counters[c].name,
 				dg_counters[c].mode);
-			wrap(f, DESC_INDENT, dg_counters[c].help);
+			dg_print_wrapped(f, DESC_INDENT, dg_counters[c].help);
 		}
 		fputs(rest, f);
 		return;

@@ -22,7 +22,8 @@
 # cloud kernels instead: module and CLI cross-built, the VMs in
 # qemu-system-aarch64. ARCH=all does both.
 #
-# Environment: DG_SCENARIOS (default: all of them), DG_KERNELS (default: all
+# Environment: DG_SCENARIOS (default: every scenario but demo and the
+# harness's self-check), DG_KERNELS (default: all
 # supported), DG_SKIP_DKMS=1, DG_SKIP_LINT=1, DG_SKIP_MATRIX=1; DG_CACHE as
 # for the others.
 set -uo pipefail
@@ -46,7 +47,7 @@ esac
 host=yes
 [ "$arch" = arm64 ] && host=no
 
-SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle fuzz doctor teardown}
+SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz doctor churn teardown}
 npass=0
 nfail=0
 nskip=0

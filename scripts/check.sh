@@ -10,7 +10,10 @@
 #      module for every supported kernel with W=1 (a warning fails), runs
 #      sparse on it, and checkpatch on the module's sources;
 #   3. runs the CLI's host unit tests;
-#   4. boots every supported kernel in QEMU and runs the VM scenarios;
+#   4. boots every supported kernel in QEMU and runs the VM scenarios, then
+#      the PREEMPT_RT kernels of the same lines with the scenarios whose
+#      paths PREEMPT_RT makes stricter (RT_SCENARIOS: veto, load/unload
+#      under traffic, churn);
 #   5. builds and installs the module through DKMS for every supported
 #      kernel, boots the DKMS-built module in one VM scenario, and removes
 #      it from DKMS again;
@@ -23,13 +26,14 @@
 # qemu-system-aarch64. ARCH=all does both.
 #
 # Environment: DG_SCENARIOS (default: every scenario but demo and the
-# harness's self-check), DG_KERNELS (default: all
-# supported), DG_SKIP_DKMS=1, DG_SKIP_LINT=1, DG_SKIP_MATRIX=1; DG_CACHE as
-# for the others.
+# harness's self-check), DG_KERNELS (default: all supported), DG_RT_KERNELS
+# (default: the PREEMPT_RT ones, none when DG_KERNELS is given; "none"),
+# DG_RT_SCENARIOS, DG_SKIP_DKMS=1, DG_SKIP_LINT=1, DG_SKIP_MATRIX=1;
+# DG_CACHE as for the others.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 # All scenarios share one VM per kernel: about 2 minutes on a quiet 2-core
 # machine, several times that on a busy one. The limit only catches hangs.
@@ -48,6 +52,7 @@ host=yes
 [ "$arch" = arm64 ] && host=no
 
 SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz doctor churn teardown}
+RT_SCENARIOS=${DG_RT_SCENARIOS:-veto lifecycle churn}
 npass=0
 nfail=0
 nskip=0
@@ -76,13 +81,23 @@ else
 		mapfile -t -O "${#rels[@]}" rels < <(scripts/kernels.sh --arch "$a" list)
 	done
 fi
+rt_rels=()
+if [ -n "${DG_RT_KERNELS:-}" ]; then
+	[ "$DG_RT_KERNELS" = none ] ||
+		read -r -a rt_rels <<<"$(for k in $DG_RT_KERNELS; do scripts/kernels.sh --arch "${arch/all/amd64}" resolve "$k"; done | paste -sd' ')"
+elif [ -z "${DG_KERNELS:-}" ]; then
+	for a in amd64 arm64; do
+		[ "$arch" = all ] || [ "$arch" = "$a" ] || continue
+		mapfile -t -O "${#rt_rels[@]}" rt_rels < <(scripts/kernels.sh --arch "$a" list-rt)
+	done
+fi
 # The kernels booted for the host's own architecture (lint, DKMS).
 native_rels=()
 for rel in "${rels[@]}"; do
 	[ "$(scripts/kernels.sh arch "$rel")" = amd64 ] && native_rels+=("$rel")
 done
-if [ ${#rels[@]} -eq 0 ] || ! step "setup: kernels ${rels[*]} (headers + images)" \
-		scripts/kernels.sh fetch "${rels[@]}"; then
+if [ ${#rels[@]} -eq 0 ] || ! step "setup: kernels ${rels[*]} ${rt_rels[*]} (headers + images)" \
+		scripts/kernels.sh fetch "${rels[@]}" "${rt_rels[@]}"; then
 	result "setup: supported kernels resolved" FAIL "scripts/kernels.sh list gave nothing"
 	finish
 fi
@@ -102,7 +117,7 @@ if [ "$arch" != amd64 ]; then
 	step "build: in-VM test tools for arm64 (cross, static)" make -C tests/tools \
 		CROSS_COMPILE=aarch64-linux-gnu- BUILDDIR="$top/build/arm64/tools"
 fi
-for rel in "${rels[@]}"; do
+for rel in "${rels[@]}" "${rt_rels[@]}"; do
 	step "build: module for $rel, W=1, no warnings" env W1=1 scripts/build-module.sh "$rel"
 done
 if [ "${DG_SKIP_LINT:-0}" != 1 ]; then
@@ -125,6 +140,17 @@ read -r -a scen <<<"$SCENARIOS"
 for rel in "${rels[@]}"; do
 	DG_MODULE_KO="$top/build/@REL@/src/module/demuxguard.ko" \
 		tests/vm/run.sh -q -k "$rel" "${scen[@]}" 2>&1 |
+		tee "$logdir/vm-$rel.log" | grep -vE '^TEST: |^DG-|^SUMMARY:'
+	absorb "$logdir/vm-$rel.log"
+done
+# PREEMPT_RT: the veto handler drops a socket reference inside a probe
+# handler, and the probes are armed and disarmed, and the module unloaded,
+# under traffic; on PREEMPT_RT what may be done there is stricter (no
+# sleeping locks, no freeing with preemption off).
+read -r -a rt_scen <<<"$RT_SCENARIOS"
+for rel in "${rt_rels[@]}"; do
+	DG_MODULE_KO="$top/build/@REL@/src/module/demuxguard.ko" \
+		tests/vm/run.sh -q -k "$rel" "${rt_scen[@]}" 2>&1 |
 		tee "$logdir/vm-$rel.log" | grep -vE '^TEST: |^DG-|^SUMMARY:'
 	absorb "$logdir/vm-$rel.log"
 done

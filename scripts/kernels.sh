@@ -19,12 +19,16 @@
 #
 # Usage: kernels.sh [--arch ARCH] COMMAND
 #        kernels.sh list                 kernelreleases, default (6.1) first
+#        kernels.sh list-rt              the PREEMPT_RT kernelreleases of the
+#                                        same lines (booted for the veto and
+#                                        teardown paths; see check.sh)
 #        kernels.sh default              the default kernelrelease
 #        kernels.sh fetch [REL...]       headers + extracted image (all if none)
 #        kernels.sh image REL            path of the extracted vmlinuz
 #        kernels.sh moddir REL           path of the extracted /lib/modules/REL
 #        kernels.sh root REL             root of the extracted package
-#        kernels.sh resolve REL|6.1|6.12 map a short name to a kernelrelease
+#        kernels.sh resolve REL|6.1|6.12|6.1-rt|6.12-rt
+#                                        map a short name to a kernelrelease
 #        kernels.sh arch REL             the Debian architecture REL is built for
 #        kernels.sh headers REL          unpacked headers of REL (any flavour,
 #                                        any architecture), fetched if missing
@@ -63,6 +67,12 @@ esac
 KERNEL_METAS=(
 	"6.1 linux-image-cloud-$ARCH"
 	"6.12 linux-image-6.12-cloud-$ARCH"
+)
+# The same lines with PREEMPT_RT, where spinlocks sleep and the rules for
+# what a probe handler may do are stricter.
+KERNEL_METAS_RT=(
+	"6.1-rt linux-image-rt-$ARCH"
+	"6.12-rt linux-image-6.12-rt-$ARCH"
 )
 
 # The architecture a kernelrelease is built for, from Debian's flavour
@@ -131,10 +141,18 @@ list_releases() {
 	done
 }
 
-# Accept a kernelrelease, or a short name ("6.1", "6.12") of a supported one.
+list_rt_releases() {
+	local entry
+	for entry in "${KERNEL_METAS_RT[@]}"; do
+		resolve_meta "${entry#* }"
+	done
+}
+
+# Accept a kernelrelease, or a short name ("6.1", "6.12", "6.1-rt",
+# "6.12-rt") of a supported one.
 resolve_rel() {
 	local want=$1 entry
-	for entry in "${KERNEL_METAS[@]}"; do
+	for entry in "${KERNEL_METAS[@]}" "${KERNEL_METAS_RT[@]}"; do
 		if [ "${entry%% *}" = "$want" ]; then
 			resolve_meta "${entry#* }"
 			return 0
@@ -323,6 +341,9 @@ cmd=${1:-}
 case "$cmd" in
 list)
 	list_releases
+	;;
+list-rt)
+	list_rt_releases
 	;;
 default)
 	list_releases | head -n1

@@ -43,11 +43,6 @@ export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 logdir=$top/build/check-debug
 SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz churn teardown}
 timeout_s=${DG_DEBUG_TIMEOUT:-3600}
-npass=0
-nfail=0
-nskip=0
-start=$(date +%s)
-
 . "$top/scripts/lib-check.sh"
 
 
@@ -106,14 +101,7 @@ DG_KERNEL_ARGS="printk.time=1 loglevel=5 DG_FUZZ_MESSAGES=${DG_FUZZ_MESSAGES:-10
 	tests/vm/run.sh -q --kernel-image "$image" --kernel-build "$kdir" --timeout "$timeout_s" \
 	tests/debug/checkers-armed.sh "${scen[@]}" tests/debug/checkers-report.sh 2>&1 |
 	tee "$logdir/vm.out" | grep -vE '^TEST: |^DG-|^SUMMARY:'
-line=$(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$logdir/vm.out" | tail -n 1)
-if [ -z "$line" ]; then
-	result "vm: run.sh reported its results" FAIL "no closing line in $logdir/vm.out"
-else
-	npass=$((npass + $(grep -oE '[0-9]+ passed' <<<"$line" | cut -d' ' -f1)))
-	nfail=$((nfail + $(grep -oE '[0-9]+ failed' <<<"$line" | cut -d' ' -f1)))
-	nskip=$((nskip + $(grep -oE '[0-9]+ skipped' <<<"$line" | cut -d' ' -f1)))
-fi
+absorb "$logdir/vm.out"
 
 # ---- 3. each checker's reports -------------------------------------------------
 console=$(find "$logdir/vm" -name "*.log" 2>/dev/null | head -n 1)

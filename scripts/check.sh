@@ -53,11 +53,6 @@ host=yes
 
 SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz doctor churn teardown}
 RT_SCENARIOS=${DG_RT_SCENARIOS:-veto lifecycle churn}
-npass=0
-nfail=0
-nskip=0
-start=$(date +%s)
-
 . "$top/scripts/lib-check.sh"
 
 finish()
@@ -136,12 +131,19 @@ fi
 # ---- 4. QEMU selftests on every kernel -----------------------------------------
 # The live console lines are kept in the logs; the judged per-kernel lines
 # (prefixed with the kernelrelease) and failure details are shown.
-read -r -a scen <<<"$SCENARIOS"
-for rel in "${rels[@]}"; do
+# vm_suite REL SCENARIO...: one VM on REL, its results added to the tally.
+vm_suite()
+{
+	local rel=$1
+	shift
 	DG_MODULE_KO="$top/build/@REL@/src/module/demuxguard.ko" \
-		tests/vm/run.sh -q -k "$rel" "${scen[@]}" 2>&1 |
+		tests/vm/run.sh -q -k "$rel" "$@" 2>&1 |
 		tee "$logdir/vm-$rel.log" | grep -vE '^TEST: |^DG-|^SUMMARY:'
 	absorb "$logdir/vm-$rel.log"
+}
+read -r -a scen <<<"$SCENARIOS"
+for rel in "${rels[@]}"; do
+	vm_suite "$rel" "${scen[@]}"
 done
 # PREEMPT_RT: the veto handler drops a socket reference inside a probe
 # handler, and the probes are armed and disarmed, and the module unloaded,
@@ -149,10 +151,7 @@ done
 # sleeping locks, no freeing with preemption off).
 read -r -a rt_scen <<<"$RT_SCENARIOS"
 for rel in "${rt_rels[@]}"; do
-	DG_MODULE_KO="$top/build/@REL@/src/module/demuxguard.ko" \
-		tests/vm/run.sh -q -k "$rel" "${rt_scen[@]}" 2>&1 |
-		tee "$logdir/vm-$rel.log" | grep -vE '^TEST: |^DG-|^SUMMARY:'
-	absorb "$logdir/vm-$rel.log"
+	vm_suite "$rel" "${rt_scen[@]}"
 done
 
 # ---- 5. DKMS ----------------------------------------------------------------------

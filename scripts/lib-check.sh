@@ -1,9 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034  # npass, nskip, start: read by the caller
 #
 # scripts/lib-check.sh - the tally that make check, make stress and make
 # check-debug share (sourced): one "TEST: NAME [ OK ]" line per check and
-# the counts behind the closing "N passed, N failed, N skipped". The caller
-# sets npass, nfail, nskip (to 0) and logdir.
+# the counts behind the closing "N passed, N failed, N skipped". Sourcing it
+# starts the tally (npass, nfail, nskip at 0; start, the time in seconds);
+# the caller sets logdir.
+
+npass=0
+nfail=0
+nskip=0
+start=$(date +%s)
 
 result()
 {

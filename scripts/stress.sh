@@ -41,11 +41,6 @@ veth=${DG_CHURN_VETH:-1500}
 netns=${DG_CHURN_NETNS:-75}
 cycles=${DG_CHURN_CYCLES:-150}
 readers=${DG_CHURN_READERS:-2}
-npass=0
-nfail=0
-nskip=0
-start=$(date +%s)
-
 . "$top/scripts/lib-check.sh"
 
 

@@ -90,12 +90,35 @@ enum demuxguard_attr {
 	DEMUXGUARD_A_STATS_IPV6,	/* nest: enum demuxguard_stat */
 	DEMUXGUARD_A_NR_IFACES,		/* u32: interface entries, all namespaces */
 	DEMUXGUARD_A_NR_RULES,		/* u32: rules, all namespaces */
+	DEMUXGUARD_A_VETO_HOOK,		/* u8: enum demuxguard_hook_kind the veto of
+					 * this interface runs on (DEV messages;
+					 * NONE unless the mode is veto and a hook
+					 * is attached) */
+	DEMUXGUARD_A_HOOK_ERROR,	/* u32: errno (positive) when the interface's
+					 * mode needs a hook that could not be
+					 * attached: the interface is NOT guarded */
+	DEMUXGUARD_A_NR_UNGUARDED,	/* u32: interfaces whose mode needs a hook
+					 * that is not attached (GET_STATUS) */
 
 	__DEMUXGUARD_A_MAX,
 	DEMUXGUARD_A_MAX = __DEMUXGUARD_A_MAX - 1
 };
 
-/* One DEMUXGUARD_A_HOOK nest per probed kernel function. */
+/* How a hook attaches to the kernel. */
+enum demuxguard_hook_kind {
+	DEMUXGUARD_HOOK_KIND_NONE,		/* not attached */
+	DEMUXGUARD_HOOK_KIND_KPROBE,		/* kprobe on a kernel function (monitor) */
+	DEMUXGUARD_HOOK_KIND_RX_HANDLER,	/* the interface's rx_handler (veto) */
+	DEMUXGUARD_HOOK_KIND_NF_INGRESS,	/* netfilter NF_NETDEV_INGRESS hook (veto) */
+
+	__DEMUXGUARD_HOOK_KIND_MAX,
+	DEMUXGUARD_HOOK_KIND_MAX = __DEMUXGUARD_HOOK_KIND_MAX - 1
+};
+
+/*
+ * One DEMUXGUARD_A_HOOK nest per hook: a probed kernel function, or a kind
+ * of per-interface hook (summed over the interfaces that use it).
+ */
 enum demuxguard_hook_attr {
 	DEMUXGUARD_HOOK_A_UNSPEC,
 	DEMUXGUARD_HOOK_A_PAD,
@@ -103,6 +126,10 @@ enum demuxguard_hook_attr {
 	DEMUXGUARD_HOOK_A_ATTACHED,	/* u8: 1 if the probe is registered */
 	DEMUXGUARD_HOOK_A_ARMED,	/* u8: 1 if the probe is enabled now */
 	DEMUXGUARD_HOOK_A_MISSED,	/* u64: this probe's misses */
+	DEMUXGUARD_HOOK_A_HITS,		/* u64: times its handler ran since load */
+	DEMUXGUARD_HOOK_A_KIND,		/* u8: enum demuxguard_hook_kind */
+	DEMUXGUARD_HOOK_A_ERROR,	/* u32: errno (positive) of the failed attach */
+	DEMUXGUARD_HOOK_A_USERS,	/* u32: interfaces that need it now */
 
 	__DEMUXGUARD_HOOK_A_MAX,
 	DEMUXGUARD_HOOK_A_MAX = __DEMUXGUARD_HOOK_A_MAX - 1

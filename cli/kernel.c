@@ -32,12 +32,16 @@ static struct nla_policy attr_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_STATS_IPV6] = { .type = NLA_NESTED },
 	[DEMUXGUARD_A_NR_IFACES] = { .type = NLA_U32 },
 	[DEMUXGUARD_A_NR_RULES] = { .type = NLA_U32 },
+	[DEMUXGUARD_A_VETO_HOOK] = { .type = NLA_U8 },
+	[DEMUXGUARD_A_HOOK_ERROR] = { .type = NLA_U32 },
 };
 
 static struct nla_policy hook_policy[DEMUXGUARD_HOOK_A_MAX + 1] = {
 	[DEMUXGUARD_HOOK_A_ATTACHED] = { .type = NLA_U8 },
 	[DEMUXGUARD_HOOK_A_ARMED] = { .type = NLA_U8 },
 	[DEMUXGUARD_HOOK_A_MISSED] = { .type = NLA_U64 },
+	[DEMUXGUARD_HOOK_A_KIND] = { .type = NLA_U8 },
+	[DEMUXGUARD_HOOK_A_ERROR] = { .type = NLA_U32 },
 };
 
 static struct nla_policy stat_policy[DEMUXGUARD_STAT_MAX + 1] = {
@@ -121,6 +125,11 @@ int dg_decode_dev(struct nlmsghdr *nlh, struct dg_dev *dev)
 		      nla_get_u8(tb[DEMUXGUARD_A_SOURCE]) :
 		      DEMUXGUARD_SOURCE_NONE;
 	get_string(dev->rule, sizeof(dev->rule), tb[DEMUXGUARD_A_RULE_PREFIX]);
+	/* Absent from a module older than the CLI: -1, "not reported". */
+	dev->veto_hook = tb[DEMUXGUARD_A_VETO_HOOK] ?
+			 nla_get_u8(tb[DEMUXGUARD_A_VETO_HOOK]) : -1;
+	dev->hook_error = tb[DEMUXGUARD_A_HOOK_ERROR] ?
+			  nla_get_u32(tb[DEMUXGUARD_A_HOOK_ERROR]) : 0;
 	rc = decode_counters(tb[DEMUXGUARD_A_STATS_IPV4], dev->stats[DG_FAM_IPV4]);
 	if (!rc)
 		rc = decode_counters(tb[DEMUXGUARD_A_STATS_IPV6],
@@ -181,6 +190,10 @@ int dg_decode_status(struct nlmsghdr *nlh, struct dg_status *st)
 			   nla_get_u8(hb[DEMUXGUARD_HOOK_A_ARMED]);
 		h->missed = hb[DEMUXGUARD_HOOK_A_MISSED] ?
 			    nla_get_u64(hb[DEMUXGUARD_HOOK_A_MISSED]) : 0;
+		h->kind = hb[DEMUXGUARD_HOOK_A_KIND] ?
+			  nla_get_u8(hb[DEMUXGUARD_HOOK_A_KIND]) : -1;
+		h->error = hb[DEMUXGUARD_HOOK_A_ERROR] ?
+			   nla_get_u32(hb[DEMUXGUARD_HOOK_A_ERROR]) : 0;
 	}
 	return 0;
 }

@@ -168,7 +168,7 @@ static int doctor(const struct dg_request *req, const struct dg_out *out)
 		rc = DG_EXIT_RUNTIME;
 	} else {
 		dg_print_doctor(out, &rep);
-		rc = rep.at_risk ? DG_EXIT_AT_RISK : DG_EXIT_OK;
+		rc = dg_doctor_exit_status(&rep);
 		dg_doctor_report_free(&rep);
 	}
 	dg_nl_close(&nl);

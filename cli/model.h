@@ -65,6 +65,8 @@ struct dg_hook {
 	bool attached;
 	bool armed;
 	uint64_t missed;
+	int kind;		/* enum demuxguard_hook_kind, -1: not reported */
+	uint32_t error;		/* errno of a failed attach, 0: none */
 };
 
 struct dg_status {
@@ -87,6 +89,8 @@ struct dg_dev {
 	int source;		/* enum demuxguard_source */
 	char rule[IFNAMSIZ];	/* prefix of the rule, if source is RULE */
 	uint64_t stats[DG_FAM_COUNT][DG_C_COUNT];
+	int veto_hook;		/* enum demuxguard_hook_kind, -1: not reported */
+	uint32_t hook_error;	/* errno: its mode's hook failed to attach */
 };
 
 struct dg_dev_list {

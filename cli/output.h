@@ -32,10 +32,6 @@ void dg_print_devs(const struct dg_out *o, const struct dg_dev_list *l);
 void dg_print_rules(const struct dg_out *o, const struct dg_rule_list *l);
 void dg_print_stats(const struct dg_out *o, const struct dg_dev_list *l);
 
-struct dg_doctor_report;
-/* doctor: the report of doctor.c, text or JSON */
-void dg_print_doctor(const struct dg_out *o, const struct dg_doctor_report *r);
-
 /*
  * Write @s for a terminal: control bytes and DEL as \xNN, and, when
  * @quoted, the whole string in double quotes with '"' and '\' escaped.

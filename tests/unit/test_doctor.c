@@ -154,10 +154,10 @@ static void sgp_node(uint32_t local_pref, bool v6)
 
 /* The module loaded with @n hooks named as the module names them. */
 static struct dg_hook all_hooks[] = {
-	{ "tcp_v4_early_demux", true, false, 0 },
-	{ "tcp_v6_early_demux", true, false, 0 },
-	{ "ip_forward", true, true, 0 },
-	{ "ip6_forward", true, true, 0 },
+	{ "tcp_v4_early_demux", true, false, 0, -1, 0 },
+	{ "tcp_v6_early_demux", true, false, 0, -1, 0 },
+	{ "ip_forward", true, true, 0, -1, 0 },
+	{ "ip6_forward", true, true, 0, -1, 0 },
 };
 
 static void module_(void)
@@ -178,6 +178,7 @@ static struct dg_dev *dev_(uint32_t ifindex, const char *name, int mode,
 	d->mode = mode;
 	d->source = source;
 	snprintf(d->rule, sizeof(d->rule), "%s", rule_prefix ? rule_prefix : "");
+	d->veto_hook = -1;	/* a module that does not report it */
 	return d;
 }
 
@@ -1019,7 +1020,8 @@ static void test_output_(void)
 		t_check_str(&t, "json", got,
 			"{\"early_demux\":{\"ip_early_demux\":1,\"tcp_early_demux\":1,"
 			"\"enabled\":true},\"module\":{\"loaded\":false,\"version\":null,"
-			"\"hooks\":{},\"armed\":{}},\"interfaces\":["
+			"\"hooks\":{},\"armed\":{}},\"kernel_asked\":false,"
+			"\"interfaces\":["
 			"{\"ifname\":\"vlanabc\",\"ifindex\":4,\"verdict\":\"at risk\","
 			"\"family\":[\"ipv4\",\"ipv6\"],\"rule\":{\"family\":\"ipv4\","
 			"\"priority\":10,\"table\":201},\"local_rule_priority\":20,"
@@ -1028,7 +1030,8 @@ static void test_output_(void)
 			"before the local rule (20) and routes the node's addresses away "
 			"(default dev vlan.eth.101); the demuxguard module is not loaded\","
 			"\"mode\":null,\"source\":null,\"covering_rule\":null,"
-			"\"fwd_sk_drops\":null,\"vetoed\":null},"
+			"\"fwd_sk_drops\":null,\"vetoed\":null,\"veto_hook\":null,"
+			"\"hook_error\":null,\"kernel\":[],\"disagreement\":null},"
 			"{\"ifname\":\"vlan.eth.101\",\"ifindex\":5,\"verdict\":\"at risk\","
 			"\"family\":[\"ipv4\",\"ipv6\"],\"rule\":{\"family\":\"ipv4\","
 			"\"priority\":10,\"table\":201},\"local_rule_priority\":20,"
@@ -1037,14 +1040,17 @@ static void test_output_(void)
 			"comes before the local rule (20) and routes the node's addresses "
 			"away (default dev vlan.eth.101); the demuxguard module is not "
 			"loaded\",\"mode\":null,\"source\":null,\"covering_rule\":null,"
-			"\"fwd_sk_drops\":null,\"vetoed\":null},"
+			"\"fwd_sk_drops\":null,\"vetoed\":null,\"veto_hook\":null,"
+			"\"hook_error\":null,\"kernel\":[],\"disagreement\":null},"
 			"{\"ifname\":\"vlanxyz\",\"ifindex\":6,\"verdict\":\"not affected\","
 			"\"family\":[],\"rule\":{\"family\":\"ipv4\",\"priority\":10,"
 			"\"table\":203},\"local_rule_priority\":20,\"address\":null,"
 			"\"route\":null,\"reason\":\"ipv4: table 203 has no route for the "
 			"node's addresses; the local rule (20) delivers them\","
 			"\"mode\":null,\"source\":null,\"covering_rule\":null,"
-			"\"fwd_sk_drops\":null,\"vetoed\":null}],\"at_risk\":2,"
+			"\"fwd_sk_drops\":null,\"vetoed\":null,\"veto_hook\":null,"
+			"\"hook_error\":null,\"kernel\":[],\"disagreement\":null}],"
+			"\"at_risk\":2,\"cannot_tell\":0,\"disagreements\":0,"
 			"\"suggestion\":[\"demuxguard rule add prefix vlan mode veto\"]}\n");
 		check_json(&t, got);
 		free(got);
@@ -1081,7 +1087,9 @@ static void test_output_(void)
 			"protected");
 		T_CHECK(&t, strstr(got, "\"mode\":\"veto\",\"source\":\"rule\","
 				   "\"covering_rule\":\"vlan\",\"fwd_sk_drops\":0,"
-				   "\"vetoed\":18446744073709551615}") != NULL, "policy");
+				   "\"vetoed\":18446744073709551615,\"veto_hook\":null,"
+				   "\"hook_error\":null,\"kernel\":[],"
+				   "\"disagreement\":null}") != NULL, "policy");
 		T_CHECK(&t, strstr(got, "\"ifname\":\"q\\\"\\\\\\u001b\"") != NULL,
 			"name escaped");
 		/* The one name is its own common prefix: a rule for it. */
@@ -1158,8 +1166,9 @@ static void test_output_(void)
 		t_check_str(&t, "json", got,
 			"{\"early_demux\":{\"ip_early_demux\":1,\"tcp_early_demux\":0,"
 			"\"enabled\":false},\"module\":{\"loaded\":false,\"version\":null,"
-			"\"hooks\":{},\"armed\":{}},\"interfaces\":[],\"at_risk\":0,"
-			"\"suggestion\":[]}\n");
+			"\"hooks\":{},\"armed\":{}},\"kernel_asked\":false,"
+			"\"interfaces\":[],\"at_risk\":0,\"cannot_tell\":0,"
+			"\"disagreements\":0,\"suggestion\":[]}\n");
 		free(got);
 	}
 	t_end(&t);

@@ -55,10 +55,10 @@ static void expect(const char *name, print_fn fn, const void *data,
 }
 
 static struct dg_hook hooks[] = {
-	{ "tcp_v4_early_demux", true, true, 1 },
-	{ "tcp_v6_early_demux", true, false, 2 },
-	{ "ip_forward", true, true, 0 },
-	{ "ip6_forward", false, false, 0 },
+	{ "tcp_v4_early_demux", true, true, 1, -1, 0 },
+	{ "tcp_v6_early_demux", true, false, 2, -1, 0 },
+	{ "ip_forward", true, true, 0, -1, 0 },
+	{ "ip6_forward", false, false, 0, -1, 0 },
 };
 
 static void test_status(void)

@@ -273,7 +273,7 @@ static void put_answer(FILE *f, const struct dg_route_answer *a)
 	fprintf(f, ": %s", result_names[a->result]);
 	if (a->result != DG_K_ERROR && !a->err)
 		fprintf(f, " (%s", dg_route_type_name(a->type));
-	if (a->oif[0]) {
+	if (a->oif[0] && a->result == DG_K_FORWARD) {
 		fputs(" out ", f);
 		dg_print_name(f, a->oif, false);
 	}

@@ -248,6 +248,7 @@ struct walk {
 	bool forwarding;	/* the kernel would forward from @iif */
 	const uint8_t *addr;
 	const struct dg_fib_rule *probe;	/* first `iif X` rule */
+	bool want_dead;		/* table_lookup() among dead routes only */
 	/*
 	 * Side walks already taken, by start: a side walk only ever adds a
 	 * possible forward, which depends on nothing but where it starts, so
@@ -302,8 +303,8 @@ static const struct dg_fib_route *table_lookup(const struct walk *w,
 	for (size_t i = 0; i < w->in->n_routes; i++) {
 		const struct dg_fib_route *r = &w->in->routes[i];
 
-		if (r->family != w->family || r->table != table || r->dead ||
-		    r->conditional != conditional ||
+		if (r->family != w->family || r->table != table ||
+		    r->dead != w->want_dead || r->conditional != conditional ||
 		    !dg_prefix_has(&r->dst, w->addr))
 			continue;
 		if (!best || r->dst.len > best->dst.len ||
@@ -581,7 +582,22 @@ static void explain_no_forward(struct dg_walk_view *fv, const struct walk *w,
 			sb_printf(&b, "table %s throws the node's addresses back "
 				  "to the rules", tn);
 		} else if (o->fate == DG_FATE_CONTINUE) {
+			const struct dg_fib_route *dead = NULL;
+			struct walk dw = *w;
+
+			dw.want_dead = true;
 			if (fv->probe->action == FR_ACT_TO_TBL)
+				dead = table_lookup(&dw, fv->probe->l3mdev ?
+						    w->vrf_table :
+						    fv->probe->table, false, NULL);
+			if (dead) {
+				dg_format_route(route, sizeof(route), dead);
+				sb_printf(&b, "table %s's route for the node's "
+					  "addresses (%s) has no usable next hop "
+					  "(dead, or link down with "
+					  "ignore_routes_with_linkdown)", tn,
+					  route);
+			} else if (fv->probe->action == FR_ACT_TO_TBL)
 				sb_printf(&b, "table %s has no route for the "
 					  "node's addresses", tn);
 			else

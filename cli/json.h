@@ -4,7 +4,8 @@
  * iproute2's json_writer: the caller opens and closes objects and arrays
  * and emits keys and values; the writer places commas, colons and, when
  * pretty, newlines and indentation. Strings are always emitted as valid
- * UTF-8 JSON whatever bytes they hold (see json_write_string).
+ * UTF-8 JSON whatever bytes they hold (see json_write_string for what
+ * becomes of bytes that are not UTF-8).
  */
 #ifndef DG_JSON_H
 #define DG_JSON_H
@@ -48,8 +49,19 @@ void json_kv_bool(struct json_writer *jw, const char *key, bool v);
  * Write @s as a quoted JSON string. '"' and '\' are backslash-escaped,
  * control characters (U+0000-U+001F) and DEL as \u00XX; well-formed UTF-8
  * passes through unchanged, and every byte that is not part of a
- * well-formed sequence is written as \u00XX (its Latin-1 reading), so the
- * output is valid UTF-8 and distinct inputs stay distinct.
+ * well-formed sequence is written as \u00XX, its Latin-1 reading, so the
+ * output is valid UTF-8 and I-JSON (RFC 7493: no lone surrogates).
+ *
+ * Distinct inputs give distinct JSON *text* (a raw multi-byte sequence
+ * never looks like a \u escape), but not always distinct *values*: a
+ * parser decodes the invalid byte "\xE9" ("\u00e9") and the valid
+ * "\xC3\xA9" ("é") to the same string. No escaping can keep every valid
+ * string as it is, map invalid bytes to Unicode scalar values and stay
+ * injective; the one that does, lone surrogates (Python's
+ * surrogateescape), is refused by strict parsers (serde_json, I-JSON), and
+ * one odd interface name would then make a whole report unreadable. Every
+ * object that carries a name also carries its ifindex, which identifies
+ * it exactly.
  */
 void json_write_string(FILE *f, const char *s);
 

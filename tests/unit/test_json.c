@@ -57,6 +57,9 @@ static const struct esc_case esc_cases[] = {
 	{ "0xff", "\xff", "\"\\u00ff\"" },
 	{ "0xfe 0xff", "\xfe\xff", "\"\\u00fe\\u00ff\"" },
 	{ "mixed", "\"\\\x01\xc3\xa9\xff", "\"\\\"\\\\\\u0001\xc3\xa9\\u00ff\"" },
+	/* The pair of json.h: different text, the same decoded value. */
+	{ "invalid 0xe9", "\xe9", "\"\\u00e9\"" },
+	{ "valid U+00E9", "\xc3\xa9", "\"\xc3\xa9\"" },
 };
 
 static void test_escaping(void)
@@ -76,6 +79,44 @@ static void test_escaping(void)
 		free(got);
 		t_end(&t);
 	}
+}
+
+/*
+ * What json.h promises: distinct inputs give distinct text, even where a
+ * parser decodes two of them to the same string. Every two-byte input
+ * from a set of interesting bytes, pairwise.
+ */
+static void test_escaping_distinct(void)
+{
+	static const unsigned char bytes[] = {
+		'a', '"', '\\', 'u', '0', 'e', '9', 0x01, 0x7f, 0x80, 0xa9,
+		0xbf, 0xc2, 0xc3, 0xe9, 0xed, 0xf4, 0xff,
+	};
+	enum { N = sizeof(bytes), M = N * N + N };
+	char **out = calloc(M, sizeof(*out));
+	size_t n = 0, dups = 0;
+	struct t t;
+
+	t_begin(&t, "json: distinct strings give distinct text (%d inputs)", M);
+	for (size_t i = 0; out && i < N; i++) {
+		for (size_t j = 0; j <= N; j++) {
+			char in[3] = { (char)bytes[i], j < N ? (char)bytes[j] : 0, 0 };
+			struct mem m;
+
+			mem_open(&m);
+			json_write_string(m.f, in);
+			out[n++] = mem_close(&m);
+		}
+	}
+	T_CHECK(&t, out && n == M, "%zu outputs", n);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++)
+			dups += strcmp(out[i], out[k]) == 0;
+	T_CHECK(&t, dups == 0, "%zu pairs of inputs give the same text", dups);
+	for (size_t i = 0; i < n; i++)
+		free(out[i]);
+	free(out);
+	t_end(&t);
 }
 
 static void test_utf8(void)
@@ -244,6 +285,7 @@ static void test_checkers(void)
 void test_json(void)
 {
 	test_escaping();
+	test_escaping_distinct();
 	test_utf8();
 	test_writer();
 	test_checkers();

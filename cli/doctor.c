@@ -476,6 +476,7 @@ static void judge(struct dg_doctor_if *x, struct dg_doctor_report *rep,
 {
 	struct sbuf b = { x->reason, sizeof(x->reason), 0 };
 	struct sbuf db = { x->disagreement, sizeof(x->disagreement), 0 };
+	const struct dg_link *vrf;
 	unsigned int unknown = 0;
 
 	for (int f = 0; f < DG_FAM_COUNT; f++) {
@@ -502,6 +503,23 @@ static void judge(struct dg_doctor_if *x, struct dg_doctor_report *rep,
 
 	if (!x->families && !unknown) {
 		x->verdict = DG_VERDICT_NOT_AFFECTED;
+		return;
+	}
+	/*
+	 * A packet received in a VRF is demuxed with the VRF as its device
+	 * (inet_bound_dev_eq()): a socket bound to no device matches only
+	 * with tcp_l3mdev_accept, and the sockets kubelet and other node
+	 * processes open are bound to none.
+	 */
+	vrf = dg_vrf_of(in, dg_find_link(in, x->ifname));
+	if (vrf && in->tcp_l3mdev_accept == 0 &&
+	    !veto_guards(in, x, x->families | unknown, &b)) {
+		x->verdict = DG_VERDICT_NOT_AFFECTED;
+		x->vrf_unbound_only = true;
+		sb_printf(&b, "; but %s is in VRF %s and net.ipv4.tcp_l3mdev_accept "
+			  "is 0: early demux attaches only sockets bound to the "
+			  "VRF to what arrives here, not the node's", x->ifname,
+			  vrf->name);
 		return;
 	}
 	if (veto_guards(in, x, x->families | unknown, &b)) {

@@ -134,6 +134,9 @@ struct dg_doctor_input {
 	int ip_early_demux;		/* sysctl value, -1 if unreadable */
 	int tcp_early_demux;
 	int forwarding6;		/* net.ipv6.conf.all.forwarding, or -1 */
+	/* net.ipv4.tcp_l3mdev_accept (IPv4 and IPv6), or -1: whether a
+	 * packet received in a VRF finds sockets bound to no device. */
+	int tcp_l3mdev_accept;
 
 	struct dg_fib_rule *rules;	/* in the kernel's order */
 	size_t n_rules, rules_cap;
@@ -183,6 +186,9 @@ struct dg_doctor_if {
 	bool has_local_rule;
 	uint32_t local_rule_priority;	/* first `lookup local` of rule_family */
 	char reason[768];		/* one line: why this verdict */
+	/* In a VRF, with tcp_l3mdev_accept 0: early demux does not attach
+	 * the node's sockets (bound to no device) to what arrives here. */
+	bool vrf_unbound_only;
 
 	/* The kernel's answers for this interface (borrowed from the input),
 	 * and where the rule walk's reckoning differs from them ("" if not). */

@@ -564,6 +564,17 @@ static int ask_family(struct nl_sock *sk, struct nl_cache *links,
 			continue;
 		has_src = dg_doctor_pick_source(in, family, l->name,
 						rule->table, src);
+		/*
+		 * IPv4 refuses an input route from 0.0.0.0 (a martian): with
+		 * no address behind the interface, ask from a documentation
+		 * address (RFC 5737), which only a strict rp_filter refuses.
+		 */
+		if (!has_src && family == AF_INET) {
+			static const uint8_t test_net_2[4] = { 198, 51, 100, 1 };
+
+			memcpy(src, test_net_2, sizeof(test_net_2));
+			has_src = true;
+		}
 		for (size_t k = 0; k < fr.n_addrs && !rc; k++) {
 			struct dg_route_answer *a = dg_doctor_add_answer(in);
 
@@ -641,6 +652,8 @@ int dg_doctor_gather(struct dg_doctor_input *in, struct dg_nl *nl,
 	in->ip_early_demux = read_sysctl("/proc/sys/net/ipv4/%s", "ip_early_demux");
 	in->tcp_early_demux = read_sysctl("/proc/sys/net/ipv4/%s", "tcp_early_demux");
 	in->forwarding6 = read_sysctl("/proc/sys/net/ipv6/conf/%s/forwarding", "all");
+	in->tcp_l3mdev_accept = read_sysctl("/proc/sys/net/ipv4/%s",
+					    "tcp_l3mdev_accept");
 
 	if (gather_routing(in, msg, len) < 0)
 		return -1;

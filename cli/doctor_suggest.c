@@ -159,7 +159,7 @@ int dg_doctor_suggest(struct dg_doctor_report *rep,
 		const struct dg_doctor_if *x = &rep->v[i];
 
 		if ((x->families || x->verdict == DG_VERDICT_UNKNOWN) &&
-		    x->verdict != DG_VERDICT_PROTECTED &&
+		    x->verdict != DG_VERDICT_PROTECTED && !x->vrf_unbound_only &&
 		    !(x->policy_known && x->mode == DEMUXGUARD_MODE_VETO)) {
 			names[n] = x->ifname;
 			todo[n++] = x;

@@ -212,8 +212,7 @@ const struct dg_link *dg_find_link_index(const struct dg_doctor_input *in,
 	return NULL;
 }
 
-/* The VRF device @l is, or is enslaved to; NULL if none. */
-static const struct dg_link *vrf_of(const struct dg_doctor_input *in,
+const struct dg_link *dg_vrf_of(const struct dg_doctor_input *in,
 				    const struct dg_link *l)
 {
 	const struct dg_link *m;
@@ -229,7 +228,7 @@ static const struct dg_link *vrf_of(const struct dg_doctor_input *in,
 const struct dg_link *dg_route_iif(const struct dg_doctor_input *in,
 				   const struct dg_link *l, uint8_t family)
 {
-	const struct dg_link *vrf = vrf_of(in, l);
+	const struct dg_link *vrf = dg_vrf_of(in, l);
 
 	return family == AF_INET6 && vrf ? vrf : l;
 }
@@ -654,7 +653,7 @@ static void explain_forward(struct dg_walk_view *fv,
 static uint32_t vrf_table_of(const struct dg_doctor_input *in,
 			     const struct dg_link *l)
 {
-	const struct dg_link *vrf = vrf_of(in, l);
+	const struct dg_link *vrf = dg_vrf_of(in, l);
 
 	return vrf ? vrf->vrf_table : 0;
 }

@@ -78,6 +78,9 @@ const struct dg_link *dg_find_link(const struct dg_doctor_input *in,
 				   const char *name);
 const struct dg_link *dg_find_link_index(const struct dg_doctor_input *in,
 					 uint32_t ifindex);
+/* The VRF device @l is, or is enslaved to; NULL if none (or @l NULL). */
+const struct dg_link *dg_vrf_of(const struct dg_doctor_input *in,
+				const struct dg_link *l);
 /*
  * The interface whose name the routing sees for a packet of @family
  * received on @l: @l itself, or for IPv6 the VRF device @l is enslaved to

@@ -12,6 +12,7 @@
  * checkers.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "checkers.h"
 #include "doctor.h"
+#include "fibwalk.h"
 #include "harness.h"
 #include "output.h"
 
@@ -979,6 +981,390 @@ static void test_helpers(void)
 	t_end(&t);
 }
 
+
+/* ---- the kernel's answers, VRF, dead routes, the veto hook ---------------- */
+
+/* The kernel's answer for @ifname's query of @addr from @src. */
+static struct dg_route_answer *answer(const char *ifname, const char *addr,
+				      const char *src,
+				      enum dg_kernel_result result,
+				      uint8_t type, uint32_t table,
+				      const char *oif, int err)
+{
+	struct dg_route_answer *a = dg_doctor_add_answer(&in);
+	const struct dg_link *l = find_link_(ifname);
+	struct dg_prefix p;
+
+	in.kernel_asked = true;
+	set_prefix(&p, addr);
+	a->family = p.family;
+	a->ifindex = l ? l->ifindex : 0;
+	snprintf(a->iif, sizeof(a->iif), "%s", ifname);
+	memcpy(a->addr, p.addr, 16);
+	if (src) {
+		set_prefix(&p, src);
+		memcpy(a->src, p.addr, 16);
+		a->has_src = true;
+	}
+	a->result = result;
+	a->type = type;
+	a->table = table;
+	snprintf(a->oif, sizeof(a->oif), "%s", oif ? oif : "");
+	a->err = err;
+	return a;
+}
+
+#define K_FWD(dev, addr, src) \
+	answer(dev, addr, src, DG_K_FORWARD, RTN_UNICAST, 201, "vlan.eth.101", 0)
+#define K_LOCAL(dev, addr, src) \
+	answer(dev, addr, src, DG_K_LOCAL, RTN_LOCAL, RT_TABLE_LOCAL, "lo", 0)
+
+static void expect_disagreement(struct t *t, const char *name, const char *want)
+{
+	const struct dg_doctor_if *x = iface(t, name);
+
+	if (!x)
+		return;
+	if (!want)
+		T_CHECK(t, !x->disagreement[0], "%s: disagreement \"%s\"", name,
+			x->disagreement);
+	else if (!strstr(x->disagreement, want))
+		t_fail(t, "%s: disagreement \"%s\" lacks \"%s\"", name,
+		       x->disagreement, want);
+}
+
+static void test_kernel(void)
+{
+	const struct dg_doctor_if *x;
+	struct t t;
+
+	t_begin(&t, "doctor: the kernel agrees with the walk: at risk, no disagreement");
+	reset();
+	sgp_node(20, true);
+	K_FWD("vlanabc", "10.0.1.10", "10.0.2.20");
+	K_FWD("vlanabc", "fd00:1::10", "fd00:2::20");
+	K_FWD("vlan.eth.101", "10.0.1.10", "10.0.2.1");
+	K_FWD("vlan.eth.101", "fd00:1::10", "fd00:2::1");
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4 | V6);
+		expect_disagreement(&t, "vlanabc", NULL);
+		x = iface(&t, "vlanabc");
+		if (x)
+			T_CHECK(&t, x->n_answers == 2 &&
+				x->answers[0]->result == DG_K_FORWARD,
+				"%zu answers", x->n_answers);
+		T_CHECK(&t, rep.disagreements == 0 && rep.kernel_asked,
+			"disagreements %zu", rep.disagreements);
+		T_CHECK(&t, dg_doctor_exit_status(&rep) == DG_EXIT_AT_RISK,
+			"exit status");
+		/* the walk still explains */
+		expect_reason(&t, "vlanabc", "rule 10 (iif vlanabc lookup 201) comes "
+			      "before the local rule (20)");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: the kernel delivers where the walk forwards: not affected, said");
+	reset();
+	sgp_node(20, false);
+	K_LOCAL("vlanabc", "10.0.1.10", "10.0.2.20");
+	K_FWD("vlan.eth.101", "10.0.1.10", "10.0.2.1");
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", NA, 0);
+		expect_verdict(&t, "vlan.eth.101", RISK, V4);
+		expect_reason(&t, "vlanabc", "ipv4: the kernel, asked for 10.0.1.10 "
+			      "from 10.0.2.20 arriving on vlanabc, delivers it locally "
+			      "(local route, table local) (the rule walk disagrees");
+		expect_disagreement(&t, "vlanabc", "ipv4: for 10.0.1.10 from "
+				    "10.0.2.20 arriving on vlanabc the kernel delivers "
+				    "it locally (local route, table local), where the "
+				    "rule walk expected a forward");
+		T_CHECK(&t, rep.disagreements == 1, "disagreements %zu",
+			rep.disagreements);
+		expect_cmds(&t, "demuxguard rule add prefix vlan.eth.101 mode veto");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: the kernel forwards where the walk delivers: at risk, said");
+	reset();
+	sgp_node(0, false);
+	answer("vlanabc", "10.0.1.10", "10.0.2.20", DG_K_FORWARD, RTN_UNICAST,
+	       777, "eth9", 0);
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		x = iface(&t, "vlanabc");
+		if (x) {
+			t_check_str(&t, "route", x->route, "dev eth9");
+			t_check_str(&t, "address", x->address, "10.0.1.10");
+			T_CHECK(&t, x->rule_table == 777, "table %u", x->rule_table);
+		}
+		expect_disagreement(&t, "vlanabc", "routes it away (out eth9, "
+				    "table 777), where the rule walk expected no "
+				    "forward");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: a refused query: cannot tell, exit 3, protect it");
+	reset();
+	sgp_node(20, false);
+	answer("vlanabc", "10.0.1.10", "10.0.2.20", DG_K_ERROR, 0, 0, NULL, EXDEV);
+	K_FWD("vlan.eth.101", "10.0.1.10", "10.0.2.1");
+	if (analyze(&t)) {
+		x = iface(&t, "vlanabc");
+		T_CHECK(&t, x && x->verdict == DG_VERDICT_UNKNOWN, "verdict %s",
+			x ? dg_verdict_names[x->verdict] : "?");
+		expect_reason(&t, "vlanabc", "ipv4: cannot tell: asked for 10.0.1.10 "
+			      "from 10.0.2.20 arriving on vlanabc, the kernel refuses "
+			      "the request (Invalid cross-device link); by the rule "
+			      "walk, rule 10");
+		T_CHECK(&t, rep.cannot_tell == 1 && rep.at_risk == 1,
+			"cannot_tell %zu at_risk %zu", rep.cannot_tell, rep.at_risk);
+		expect_disagreement(&t, "vlanabc", NULL);
+		expect_cmds(&t, "demuxguard rule add prefix vlan mode veto");
+	}
+	/* The same, nothing else at risk: still exit 3. */
+	in.n_answers = 1;
+	K_LOCAL("vlan.eth.101", "10.0.1.10", "10.0.2.1");
+	if (analyze(&t)) {
+		T_CHECK(&t, rep.at_risk == 0 && rep.cannot_tell == 1,
+			"at_risk %zu", rep.at_risk);
+		T_CHECK(&t, dg_doctor_exit_status(&rep) == DG_EXIT_AT_RISK,
+			"exit status %d", dg_doctor_exit_status(&rep));
+	}
+	/* ... unless the veto guards it whatever the route. */
+	module_();
+	dev_(4, "vlanabc", DEMUXGUARD_MODE_VETO, DEMUXGUARD_SOURCE_EXPLICIT, NULL);
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", PROT, 0);
+		T_CHECK(&t, dg_doctor_exit_status(&rep) == 0, "exit status");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: EINVAL is a blackhole when the walk finds one");
+	reset();
+	sgp_node(20, false);
+	route(201, RTN_BLACKHOLE, "10.0.1.0/24", NULL);
+	answer("vlanabc", "10.0.1.10", "10.0.2.20", DG_K_ERROR, 0, 0, NULL, EINVAL);
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", NA, 0);
+		expect_disagreement(&t, "vlanabc", NULL);
+	}
+	reset();
+	sgp_node(20, false);	/* no blackhole: a refused source */
+	answer("vlanabc", "10.0.1.10", "10.0.2.20", DG_K_ERROR, 0, 0, NULL, EINVAL);
+	if (analyze(&t))
+		T_CHECK(&t, rep.cannot_tell == 1, "cannot_tell %zu", rep.cannot_tell);
+	t_end(&t);
+
+	t_begin(&t, "doctor: ipv6 forward with net.ipv6.conf.all.forwarding=0");
+	reset();
+	sgp_node(20, true);
+	in.forwarding6 = 0;
+	K_FWD("vlanabc", "10.0.1.10", "10.0.2.20");
+	K_FWD("vlanabc", "fd00:1::10", "fd00:2::20");
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_disagreement(&t, "vlanabc", NULL);
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: unreachable and no-route answers are drops");
+	reset();
+	sgp_node(20, false);
+	answer("vlanabc", "10.0.1.10", "10.0.2.20", DG_K_DROP, 0, 0, NULL,
+	       EHOSTUNREACH);
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", NA, 0);
+		expect_reason(&t, "vlanabc", "does not route it (No route to host): "
+			      "dropped, not forwarded");
+	}
+	t_end(&t);
+}
+
+static void test_vrf_and_routes(void)
+{
+	struct dg_link *l;
+	struct dg_fib_rule *r;
+	struct t t;
+
+	t_begin(&t, "doctor: VRF slave: ipv4 routed with the slave, ipv6 with the VRF");
+	reset();
+	sgp_node(20, true);
+	link_(9, "vrfpod");
+	l = find_link_("vrfpod");
+	l->vrf = true;
+	l->vrf_table = 301;
+	find_link_("vlanabc")->master = 9;
+	in.tcp_l3mdev_accept = 1;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_reason(&t, "vlanabc", "ipv6: vlanabc is enslaved to VRF vrfpod, "
+			      "which IPv6 routing takes as the input interface: rule "
+			      "10 (iif vlanabc lookup 201) does not apply to the "
+			      "node's addresses");
+	}
+	in.tcp_l3mdev_accept = 0;
+	if (analyze(&t)) {
+		const struct dg_doctor_if *x = iface(&t, "vlanabc");
+
+		expect_verdict(&t, "vlanabc", NA, V4);
+		expect_reason(&t, "vlanabc", "; but vlanabc is in VRF vrfpod and "
+			      "net.ipv4.tcp_l3mdev_accept is 0");
+		T_CHECK(&t, x && x->vrf_unbound_only, "vrf_unbound_only");
+		expect_cmds(&t, "demuxguard rule add prefix vlan.eth.101 mode veto");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: an l3mdev rule looks up the VRF's table, only in a VRF");
+	reset();
+	link_(4, "vlanabc");
+	link_(9, "vrfpod");
+	route(RT_TABLE_LOCAL, RTN_LOCAL, "10.0.1.10", "eth0");
+	route(301, RTN_UNICAST, "0.0.0.0/0", "vrfpod");
+	rule(AF_INET, 5, "vlanabc", 0)->action = FR_ACT_NOP;
+	r = rule(AF_INET, 10, NULL, 0);
+	r->l3mdev = true;
+	default_rules(AF_INET, 20);
+	in.tcp_l3mdev_accept = 1;
+	if (analyze(&t))	/* not enslaved: the l3mdev rule does not match */
+		expect_verdict(&t, "vlanabc", NA, 0);
+	l = find_link_("vrfpod");
+	l->vrf = true;
+	l->vrf_table = 301;
+	find_link_("vlanabc")->master = 9;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_reason(&t, "vlanabc", "rule 10 (lookup [l3mdev-table]) comes "
+			      "before the local rule (20) and routes the node's "
+			      "addresses away (default dev vrfpod)");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: a route without a usable next hop is skipped, named");
+	reset();
+	sgp_node(20, false);
+	for (size_t i = 0; i < in.n_routes; i++)
+		if (in.routes[i].table == 201 && in.routes[i].dst.len == 0)
+			in.routes[i].dead = true;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", NA, 0);
+		expect_reason(&t, "vlanabc", "ipv4: table 201's route for the node's "
+			      "addresses (default dev vlan.eth.101) has no usable "
+			      "next hop");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: a route for some packets only may be chosen");
+	reset();
+	sgp_node(20, false);
+	for (size_t i = 0; i < in.n_routes; i++)
+		if (in.routes[i].table == 201 && in.routes[i].dst.len == 0)
+			in.routes[i].type = RTN_THROW;	/* the rest: local */
+	route(201, RTN_UNICAST, "10.0.1.0/24", "vlan.eth.101")->conditional = true;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_reason(&t, "vlanabc", "(10.0.1.0/24 dev vlan.eth.101), for "
+			      "packets that the rules' other selectors");
+	}
+	/* Less specific than the route everyone takes: never chosen. */
+	set_prefix(&in.routes[in.n_routes - 1].dst, "0.0.0.0/0");
+	in.routes[in.n_routes - 1].priority = 5000;
+	for (size_t i = 0; i < in.n_routes; i++)
+		if (in.routes[i].table == 201 && in.routes[i].type == RTN_THROW)
+			in.routes[i].type = RTN_BLACKHOLE;
+	if (analyze(&t))
+		expect_verdict(&t, "vlanabc", NA, 0);
+	t_end(&t);
+
+	t_begin(&t, "doctor: the source of the query: a route out of the interface");
+	reset();
+	sgp_node(20, true);
+	{
+		uint8_t src[16];
+		char buf[64];
+
+		T_CHECK(&t, dg_doctor_pick_source(&in, AF_INET, "vlanabc", 201, src),
+			"vlanabc: none");
+		dg_format_addr(buf, sizeof(buf), AF_INET, src);
+		t_check_str(&t, "vlanabc", buf, "10.0.2.20");
+		T_CHECK(&t, dg_doctor_pick_source(&in, AF_INET6, "vlanabc", 201, src),
+			"vlanabc v6: none");
+		dg_format_addr(buf, sizeof(buf), AF_INET6, src);
+		t_check_str(&t, "vlanabc v6 (not its fe80::/64)", buf, "fd00:2::20");
+		/* a subnet route: its first host, not the network */
+		route(202, RTN_UNICAST, "10.7.0.0/16", "eth1");
+		T_CHECK(&t, dg_doctor_pick_source(&in, AF_INET, "eth1", 201, src),
+			"eth1: none");
+		dg_format_addr(buf, sizeof(buf), AF_INET, src);
+		t_check_str(&t, "eth1", buf, "10.7.0.1");
+		T_CHECK(&t, !dg_doctor_pick_source(&in, AF_INET, "eth0", 201, src) ||
+			src[0] == 10, "eth0");
+		T_CHECK(&t, !dg_doctor_pick_source(&in, AF_INET, "nosuch", 201, src),
+			"a source for an interface with no route");
+	}
+	t_end(&t);
+}
+
+static void test_veto_hook(void)
+{
+	struct dg_dev *d;
+	struct t t;
+
+	t_begin(&t, "doctor: veto with its own hook attached: protected without ip_forward");
+	reset();
+	sgp_node(20, false);
+	in.module_loaded = true;	/* no ip_forward / ip6_forward probes */
+	d = dev_(4, "vlanabc", DEMUXGUARD_MODE_VETO, DEMUXGUARD_SOURCE_EXPLICIT, NULL);
+	d->veto_hook = DEMUXGUARD_HOOK_KIND_RX_HANDLER;
+	if (analyze(&t)) {
+		const struct dg_doctor_if *x = iface(&t, "vlanabc");
+
+		expect_verdict(&t, "vlanabc", PROT, V4);
+		T_CHECK(&t, x && x->veto_hook_known &&
+			x->veto_hook == DEMUXGUARD_HOOK_KIND_RX_HANDLER, "veto hook");
+	}
+	d = &in.devs.v[0];
+	d->veto_hook = DEMUXGUARD_HOOK_KIND_NONE;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_reason(&t, "vlanabc", "; mode veto, but no veto hook is "
+			      "attached to it");
+		expect_cmds(&t, "demuxguard rule add prefix vlan.eth.101 mode veto");
+	}
+	d->veto_hook = DEMUXGUARD_HOOK_KIND_NF_INGRESS;
+	d->hook_error = EBUSY;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_reason(&t, "vlanabc", "; mode veto, but its hook could not be "
+			      "attached (Device or resource busy): the interface is "
+			      "not guarded");
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor: the status' hook of the veto's kind failed: not protected");
+	reset();
+	sgp_node(20, false);
+	module_();
+	d = dev_(4, "vlanabc", DEMUXGUARD_MODE_VETO, DEMUXGUARD_SOURCE_EXPLICIT, NULL);
+	d->veto_hook = DEMUXGUARD_HOOK_KIND_RX_HANDLER;
+	{
+		struct dg_hook *h = dg_status_add_hook(&in.status);
+
+		snprintf(h->name, sizeof(h->name), "rx_handler");
+		h->kind = DEMUXGUARD_HOOK_KIND_RX_HANDLER;
+		h->attached = true;
+		h->error = 0;
+	}
+	if (analyze(&t))
+		expect_verdict(&t, "vlanabc", PROT, V4);
+	in.status.hooks[in.status.n_hooks - 1].error = ENOMEM;
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", RISK, V4);
+		expect_reason(&t, "vlanabc", "the module reports its rx_handler hook "
+			      "Cannot allocate memory");
+	}
+	t_end(&t);
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static char *render(enum dg_format fmt, bool pretty)
@@ -1183,6 +1569,9 @@ void test_doctor(void)
 	test_policy();
 	test_early_demux();
 	test_helpers();
+	test_kernel();
+	test_vrf_and_routes();
+	test_veto_hook();
 	test_output_();
 	if (analyzed)
 		dg_doctor_report_free(&rep);

@@ -43,7 +43,7 @@ KERNELS=$ROOT/scripts/kernels.sh
 DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 # The kernel's modules the SGP topology needs; their deps come from
 # modules.dep.
-BASE_KMODS="veth 8021q ${DG_KMODS:-}"
+BASE_KMODS="veth 8021q vrf ${DG_KMODS:-}"
 
 die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
 

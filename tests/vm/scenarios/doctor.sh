@@ -153,11 +153,16 @@ for dev in "$POD" "$VLAN_DEV"; do
 		doc_has "$dev" '"mode":"off","source":"none","covering_rule":null'
 done
 check "no policy: 2 at risk, rule add prefix vlan suggested" \
-	doc_top '"at_risk":2,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
+	doc_top '"at_risk":2,"cannot_tell":0,"disagreements":0,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
 check "no policy: module loaded, forwarding hooks attached, not armed" \
 	doc_top '"module":{"loaded":true,"version":"'
 check "no policy: hooks reported" \
 	doc_top '"hooks":{"tcp_v4_early_demux":true,"tcp_v6_early_demux":true,"ip_forward":true,"ip6_forward":true},"armed":{"tcp_v4_early_demux":false,"tcp_v6_early_demux":false,"ip_forward":false,"ip6_forward":false}'
+check "no policy: the kernel was asked, and forwards ipv4 from $POD" \
+	doc_has "$POD" '"kernel":[{"family":"ipv4","address":"10.0.1.10","source":"10.0.2.20","iif":"vlanabc","result":"forward","type":"unicast","table":201,"oif":"vlan.eth.101","error":null}'
+check "no policy: ... from $VLAN_DEV, asked from the subnet gateway" \
+	doc_has "$VLAN_DEV" '"source":"10.0.2.1","iif":"vlan.eth.101","result":"forward"'
+check "no policy: the kernel was asked" doc_top '"kernel_asked":true'
 check "no policy: early demux reported on" \
 	doc_top '"early_demux":{"ip_early_demux":1,"tcp_early_demux":1,"enabled":true}'
 check "no policy: text names $POD at risk" doc_text_has "^  $POD \\([0-9]+\\): at risk$"
@@ -190,7 +195,7 @@ for dev in "$POD" "$VLAN_DEV"; do
 	check "fix: $dev mode veto, source rule, covering rule vlan" \
 		doc_has "$dev" '"mode":"veto","source":"rule","covering_rule":"vlan"'
 done
-check "fix: nothing at risk, nothing suggested" doc_top '"at_risk":0,"suggestion":[]}'
+check "fix: nothing at risk, nothing suggested" doc_top '"at_risk":0,"cannot_tell":0,"disagreements":0,"suggestion":[]}'
 check "fix: forwarding hooks armed" \
 	doc_top '"armed":{"tcp_v4_early_demux":false,"tcp_v6_early_demux":false,"ip_forward":true,"ip6_forward":true}'
 check "fix: text says protected and nothing at risk" \
@@ -200,6 +205,12 @@ for fam in ipv4 ipv6; do
 	check "fix: $fam node->pod works" node_to_pod $fam -n 3 -b 1000 -t "$OK_MS"
 done
 check "fix: doctor shows what was vetoed" doc_number_is "$POD" vetoed -ge 2
+# A module that reports no per-interface veto hook (DEMUXGUARD_A_VETO_HOOK)
+# is judged by its forwarding probes, as before.
+if ! dg_json show dev "$POD" | grep -q '"veto_hook"'; then
+	check "fix: no veto hook reported by this module: judged by its probes" \
+		doc_has "$POD" '"veto_hook":null,"hook_error":null'
+fi
 
 # --- an iif rule whose table routes only a pod address: not affected ------------
 check "pod-only table: veth vlanxyz" ip link add vlanxyz type veth peer name xyzpeer
@@ -273,7 +284,7 @@ for dev in "$POD" "$VLAN_DEV"; do
 		doc_has "$dev" '"verdict":"not affected","family":["ipv4","ipv6"]'
 done
 check "demux off: the rule is still suggested" \
-	doc_top '"at_risk":0,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
+	doc_top '"at_risk":0,"cannot_tell":0,"disagreements":0,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
 check "demux off: text explains the cost and the way back" \
 	doc_prose_has 'makes turning it off unnecessary: .* turn it back on with "sysctl -w net\.ipv4\.tcp_early_demux=1"'
 check "demux off: text offers the command for before that" \
@@ -298,7 +309,7 @@ for dev in "$POD" "$VLAN_DEV"; do
 done
 check "unloaded: vlanxyz still not affected" doc_has vlanxyz '"verdict":"not affected","family":[]'
 check "unloaded: same suggestion" \
-	doc_top '"at_risk":2,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
+	doc_top '"at_risk":2,"cannot_tell":0,"disagreements":0,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
 check "unloaded: text says so" doc_text_has '^module: not loaded'
 echo "$modprobe_path" >/proc/sys/kernel/modprobe
 expect_exit 3 "unloaded, autoload possible: doctor exits 3" demuxguard doctor
@@ -313,7 +324,7 @@ for dev in "$POD" "$VLAN_DEV"; do
 	check "local rule at 0: $dev because the local rule comes first" \
 		doc_has "$dev" "the local rule (0) comes first"
 done
-check "local rule at 0: nothing suggested" doc_top '"at_risk":0,"suggestion":[]}'
+check "local rule at 0: nothing suggested" doc_top '"at_risk":0,"cannot_tell":0,"disagreements":0,"suggestion":[]}'
 
 # --- a plain node: ordinary pods, no iif rule: nothing reported ----------------
 sgp_teardown
@@ -344,7 +355,7 @@ addr add 10.0.5.21/32 dev eth0
 link set eth0 up"
 expect_exit 0 "plain: doctor exits 0" demuxguard doctor
 check "plain: no interface reported, nothing at risk" \
-	doc_top '"interfaces":[],"at_risk":0,"suggestion":[]}'
+	doc_top '"interfaces":[],"at_risk":0,"cannot_tell":0,"disagreements":0,"suggestion":[]}'
 check "plain: text says so" \
 	doc_text_has '^no interface is the input of an "ip rule iif"$'
 check_output "plain: the module is still not loaded" "absent" \

@@ -1180,20 +1180,40 @@ static void test_kernel(void)
 	t_end(&t);
 }
 
+/* The default route of table 201 of sgp_node(), IPv4. */
+static struct dg_fib_route *table201_default(void)
+{
+	for (size_t i = 0; i < in.n_routes; i++)
+		if (in.routes[i].table == 201 && in.routes[i].dst.len == 0 &&
+		    in.routes[i].family == AF_INET)
+			return &in.routes[i];
+	fprintf(stderr, "no default route in table 201\n");
+	exit(2);
+}
+
+/* VRF device @name (ifindex 9, table 301), @slave enslaved to it. */
+static void vrf_(const char *name, const char *slave)
+{
+	struct dg_link *l = find_link_(name);
+
+	if (!l) {
+		link_(9, name);
+		l = find_link_(name);
+	}
+	l->vrf = true;
+	l->vrf_table = 301;
+	find_link_(slave)->master = l->ifindex;
+}
+
 static void test_vrf_and_routes(void)
 {
-	struct dg_link *l;
 	struct dg_fib_rule *r;
 	struct t t;
 
 	t_begin(&t, "doctor: VRF slave: ipv4 routed with the slave, ipv6 with the VRF");
 	reset();
 	sgp_node(20, true);
-	link_(9, "vrfpod");
-	l = find_link_("vrfpod");
-	l->vrf = true;
-	l->vrf_table = 301;
-	find_link_("vlanabc")->master = 9;
+	vrf_("vrfpod", "vlanabc");
 	in.tcp_l3mdev_accept = 1;
 	if (analyze(&t)) {
 		expect_verdict(&t, "vlanabc", RISK, V4);
@@ -1227,10 +1247,7 @@ static void test_vrf_and_routes(void)
 	in.tcp_l3mdev_accept = 1;
 	if (analyze(&t))	/* not enslaved: the l3mdev rule does not match */
 		expect_verdict(&t, "vlanabc", NA, 0);
-	l = find_link_("vrfpod");
-	l->vrf = true;
-	l->vrf_table = 301;
-	find_link_("vlanabc")->master = 9;
+	vrf_("vrfpod", "vlanabc");
 	if (analyze(&t)) {
 		expect_verdict(&t, "vlanabc", RISK, V4);
 		expect_reason(&t, "vlanabc", "rule 10 (lookup [l3mdev-table]) comes "
@@ -1242,9 +1259,7 @@ static void test_vrf_and_routes(void)
 	t_begin(&t, "doctor: a route without a usable next hop is skipped, named");
 	reset();
 	sgp_node(20, false);
-	for (size_t i = 0; i < in.n_routes; i++)
-		if (in.routes[i].table == 201 && in.routes[i].dst.len == 0)
-			in.routes[i].dead = true;
+	table201_default()->dead = true;
 	if (analyze(&t)) {
 		expect_verdict(&t, "vlanabc", NA, 0);
 		expect_reason(&t, "vlanabc", "ipv4: table 201's route for the node's "
@@ -1256,9 +1271,7 @@ static void test_vrf_and_routes(void)
 	t_begin(&t, "doctor: a route for some packets only may be chosen");
 	reset();
 	sgp_node(20, false);
-	for (size_t i = 0; i < in.n_routes; i++)
-		if (in.routes[i].table == 201 && in.routes[i].dst.len == 0)
-			in.routes[i].type = RTN_THROW;	/* the rest: local */
+	table201_default()->type = RTN_THROW;	/* the rest: local */
 	route(201, RTN_UNICAST, "10.0.1.0/24", "vlan.eth.101")->conditional = true;
 	if (analyze(&t)) {
 		expect_verdict(&t, "vlanabc", RISK, V4);
@@ -1268,9 +1281,7 @@ static void test_vrf_and_routes(void)
 	/* Less specific than the route everyone takes: never chosen. */
 	set_prefix(&in.routes[in.n_routes - 1].dst, "0.0.0.0/0");
 	in.routes[in.n_routes - 1].priority = 5000;
-	for (size_t i = 0; i < in.n_routes; i++)
-		if (in.routes[i].table == 201 && in.routes[i].type == RTN_THROW)
-			in.routes[i].type = RTN_BLACKHOLE;
+	table201_default()->type = RTN_BLACKHOLE;
 	if (analyze(&t))
 		expect_verdict(&t, "vlanabc", NA, 0);
 	t_end(&t);
@@ -1520,6 +1531,56 @@ static void test_output_(void)
 			"2 interfaces at risk; to protect them:\n"
 			"  demuxguard set dev vlanabc mode veto\n"
 			"  demuxguard set dev vlan.eth.101 mode veto\n");
+		free(got);
+	}
+	t_end(&t);
+
+	t_begin(&t, "doctor output: the kernel's answers and a disagreement, text and JSON");
+	reset();
+	sgp_node(20, false);
+	K_LOCAL("vlanabc", "10.0.1.10", "10.0.2.20");
+	answer("vlan.eth.101", "10.0.1.10", NULL, DG_K_ERROR, 0, 0, NULL, EXDEV);
+	if (analyze(&t)) {
+		got = render(DG_FMT_TEXT, false);
+		T_CHECK(&t, strstr(got, "  vlanabc (4): not affected\n"
+				   "    ipv4: the kernel, asked for 10.0.1.10 from "
+				   "10.0.2.20 arriving on vlanabc,\n"
+				   "    delivers it locally (local route, table local) "
+				   "(the rule walk disagrees,\n"
+				   "    see below)\n"
+				   "    kernel: ipv4 10.0.1.10 from 10.0.2.20 iif vlanabc: "
+				   "local (local, table local)\n"
+				   "    the rule walk disagrees: ipv4: for 10.0.1.10 from "
+				   "10.0.2.20 arriving on\n") != NULL, "vlanabc: %s", got);
+		T_CHECK(&t, strstr(got, "  vlan.eth.101 (5): cannot tell\n") &&
+			strstr(got, "    kernel: ipv4 10.0.1.10 iif vlan.eth.101: error "
+			       "(Invalid cross-device link)\n"), "vlan.eth.101: %s", got);
+		T_CHECK(&t, strstr(got, "1 interface cannot be told (the kernel did "
+				   "not answer; see above)\n"
+				   "the rule walk disagrees with the kernel on 1 "
+				   "interface (the verdicts follow the kernel)\n"
+				   "to protect them whatever the kernel would do:\n"
+				   "  demuxguard rule add prefix vlan.eth.101 mode veto\n")
+			!= NULL, "summary: %s", got);
+		free(got);
+		got = render(DG_FMT_JSON, false);
+		check_json(&t, got);
+		T_CHECK(&t, strstr(got, "\"kernel\":[{\"family\":\"ipv4\",\"address\":"
+				   "\"10.0.1.10\",\"source\":\"10.0.2.20\",\"iif\":"
+				   "\"vlanabc\",\"result\":\"local\",\"type\":\"local\","
+				   "\"table\":255,\"oif\":\"lo\",\"error\":null}],"
+				   "\"disagreement\":\"ipv4: for 10.0.1.10 from 10.0.2.20 "
+				   "arriving on vlanabc the kernel delivers it locally "
+				   "(local route, table local), where the rule walk "
+				   "expected a forward\"}") != NULL, "json: %s", got);
+		T_CHECK(&t, strstr(got, "\"kernel\":[{\"family\":\"ipv4\",\"address\":"
+				   "\"10.0.1.10\",\"source\":null,\"iif\":"
+				   "\"vlan.eth.101\",\"result\":\"error\",\"type\":null,"
+				   "\"table\":null,\"oif\":null,\"error\":\"Invalid "
+				   "cross-device link\"}]") != NULL, "json error: %s", got);
+		T_CHECK(&t, strstr(got, "\"kernel_asked\":true,") &&
+			strstr(got, "\"at_risk\":0,\"cannot_tell\":1,"
+			       "\"disagreements\":1,"), "counts: %s", got);
 		free(got);
 	}
 	t_end(&t);

@@ -301,7 +301,9 @@ static void judge_family(struct family_verdict *fv,
 		sb_printf(&db, " the kernel ");
 		format_answer(&db, in, walk_wrong, wrong_r);
 		sb_printf(&db, ", where the rule walk expected %s",
-			  fv->walk.fwd ? "a forward" : "no forward");
+			  !fv->walk.fwd ? "no forward" : fv->walk.fwd_sure ?
+			  "a forward" : "a forward for some packets (source, "
+			  "fwmark, ...)");
 	}
 	if (fv->k == KS_UNKNOWN) {
 		sb_printf(&rb, "cannot tell: asked for ");

@@ -1103,6 +1103,18 @@ static void test_kernel(void)
 	}
 	t_end(&t);
 
+	t_begin(&t, "doctor: a `from` rule the kernel's packet does not match");
+	reset();
+	sgp_node(20, false);
+	set_prefix(&in.rules[1].src, "10.9.0.0/16");	/* iif vlanabc */
+	K_LOCAL("vlanabc", "10.0.1.10", "10.0.2.20");
+	if (analyze(&t)) {
+		expect_verdict(&t, "vlanabc", NA, 0);
+		expect_disagreement(&t, "vlanabc", "where the rule walk expected a "
+				    "forward for some packets (source, fwmark, ...)");
+	}
+	t_end(&t);
+
 	t_begin(&t, "doctor: a refused query: cannot tell, exit 3, protect it");
 	reset();
 	sgp_node(20, false);

@@ -20,6 +20,8 @@
 #     is down, with ignore_routes_with_linkdown: the kernel skips the route,
 #     the local rule delivers: not affected; without the sysctl the kernel
 #     forwards out the dead link: at risk (and the connect fails);
+#   - strict rp_filter on vlanabc: the kernel's answer (it checks the
+#     source like it does for the pod's packets) still forwards: at risk;
 #   - per-interface IPv6 forwarding off on vlanabc
 #     (net.ipv6.conf.vlanabc.forwarding=0, all=1): ip6_forward() reads only
 #     "all", so still at risk in IPv6, and the IPv6 connect still times out;
@@ -185,6 +187,16 @@ check "linkdown: table 201's default back via the VPC" ip_batch root "\
 route replace default via $SGP_SUBNET_GW4 dev vlan.eth.$SGP_VLAN table 201"
 check "linkdown: ... ipv6" ip_batch root -6 \
 	"route replace default via $SGP_SUBNET_GW6 dev vlan.eth.$SGP_VLAN table 201"
+
+# --- strict rp_filter on the pod's veth: the kernel applies it to its answer ------
+# The reverse-path check of a forward looks the source up with the output
+# device as input: table 201 routes the pod's address back out of vlanabc,
+# so a strict filter passes the pod's packets, and doctor's query with them.
+check "rp_filter: net.ipv4.conf.$POD.rp_filter=1" ns_sysctl root "net.ipv4.conf.$POD.rp_filter=1"
+check "rp_filter: the kernel still forwards ipv4 from the pod's address" \
+	doc_has "$POD" '"family":"ipv4","address":"10.0.1.10","source":"10.0.2.20","iif":"vlanabc","result":"forward"'
+agree rp-filter ipv4
+check "rp_filter: off" ns_sysctl root "net.ipv4.conf.$POD.rp_filter=0"
 
 # --- per-interface IPv6 forwarding off -----------------------------------------
 check "v6 forwarding: net.ipv6.conf.$POD.forwarding=0 (all stays 1)" \

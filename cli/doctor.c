@@ -169,7 +169,6 @@ struct family_verdict {
 	struct dg_walk_view walk;
 	enum kstate k;			/* KS_NONE: the kernel was not asked */
 	const struct dg_route_answer *fwd;	/* first forward answer */
-	const struct dg_route_answer *other;	/* else an answer to show */
 	bool fwd_final;			/* routed away (kernel, else walk) */
 	char reason[sizeof(((struct dg_doctor_if *)0)->reason)];
 	char disagree[256];
@@ -278,8 +277,6 @@ static void judge_family(struct family_verdict *fv,
 			fv->fwd = a;
 		if (r == DG_K_ERROR && !err)
 			err = a;
-		if (!fv->other)
-			fv->other = a;
 		/* The walk errs where it expected a forward and there is
 		 * none, or the other way round (refusals say nothing). */
 		if (r != DG_K_ERROR && !walk_wrong &&

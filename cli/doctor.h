@@ -23,6 +23,7 @@
  *   doctor.c           verdicts: kernel answers, walk and module combined
  *   doctor_suggest.c   the commands that would protect what is at risk
  *   doctor_print.c     the report, text and JSON
+ *   buf.c/.h           the growable arrays and bounded strings they share
  * The gathering fills a struct dg_doctor_input of plain data;
  * dg_doctor_analyze() is a pure function from that to a struct
  * dg_doctor_report, so the reasoning is testable without a kernel.

@@ -16,6 +16,9 @@
 #     the output device, vlanabc, and that lookup now finds the node's
 #     address local, a martian source without accept_local; the same in
 #     the next case, where the reverse lookup falls through to local);
+#   - the same rule for the pod's source only: the rule walk, which cannot
+#     know the source, still finds a forward; the kernel, asked with the
+#     pod's address, delivers: not affected, and the disagreement reported;
 #   - a dead next hop: table 201's default route out of a device whose link
 #     is down, with ignore_routes_with_linkdown: the kernel skips the route,
 #     the local rule delivers: not affected; without the sysctl the kernel
@@ -73,6 +76,23 @@ doc_has()
 	printf '%s\n' "${_o:-(no object for $1)}"
 	case $_o in *"$2"*) return 0 ;; esac
 	return 1
+}
+
+# doc_top_has TEXT: the whole report contains TEXT.
+doc_top_has()
+{
+	_j=$(doc_json)
+	printf '%s\n' "$_j"
+	case $_j in *"$1"*) return 0 ;; esac
+	return 1
+}
+
+# doc_text_has ERE: the text report matches ERE.
+doc_text_has()
+{
+	_t=$(demuxguard doctor 2>&1) || :
+	printf '%s\n' "$_t"
+	printf '%s\n' "$_t" | grep -Eq -- "$1"
 }
 
 # doc_families IFNAME: the families it routes node addresses away in.
@@ -153,6 +173,25 @@ check "iif->local: accept_local off" \
 	accept_local 0
 check "iif->local: remove the ipv6 rule" ip_batch root -6 "rule del pref 5"
 check_output "iif->local: at risk again" "at risk" doc_verdict "$POD"
+
+# --- the same for the pod's source only: the walk cannot tell, the kernel can -----
+# `from POD_IP iif vlanabc lookup local`: the walk, which knows no source,
+# sees it "may match" and still finds a forward for every other source;
+# the kernel, asked with the pod's address, delivers. The verdict follows
+# the kernel, and the report names the disagreement.
+check "from-pod->local: rule" \
+	ip_batch root "rule add from $SGP_POD_IP4 iif $POD lookup local pref 5"
+check "from-pod->local: accept_local" accept_local 1
+check "from-pod->local: $POD routes node addresses away in ipv6 only" \
+	doc_has "$POD" '"verdict":"at risk","family":["ipv6"]'
+check "from-pod->local: the disagreement is reported" \
+	doc_has "$POD" '"disagreement":"ipv4: for 10.0.1.10 from 10.0.2.20 arriving on vlanabc the kernel delivers it locally (local route, table local), where the rule walk expected a forward"'
+check "from-pod->local: counted" doc_top_has '"disagreements":1,'
+check "from-pod->local: and said in text" doc_text_has \
+	'^the rule walk disagrees with the kernel on 1 interface'
+agree from-pod-local ipv4
+check "from-pod->local: remove the rule" ip_batch root "rule del pref 5"
+check "from-pod->local: accept_local off" accept_local 0
 
 # --- a next hop whose link is down --------------------------------------------
 check "linkdown: dgdead without carrier, table 201 default out of it" ip_batch root "\

@@ -201,7 +201,6 @@ if cg_ready 2>/dev/null; then
 	check "memcg: $NR_IF veth pairs m*/n*" ip_batch root "$cmds"
 	defer sh -c "i=0; while [ \$i -lt $NR_IF ]; do /sbin/ip link del m\$i; i=\$((i + 1)); done"
 	pcpu0=$(cg_stat percpu)
-	slab0=$(cg_stat slab)
 	# shellcheck disable=SC2016
 	check "memcg: rule add prefix m (off) from inside the group" \
 		sh -c 'echo $$ >'"$CG"'/dgperm/cgroup.procs && exec demuxguard rule add prefix m mode off'
@@ -209,15 +208,20 @@ if cg_ready 2>/dev/null; then
 	check_output "memcg: $NR_IF entries, 1 rule" "$NR_IF 1" objects
 	pcpu1=$(cg_stat percpu)
 	slab1=$(cg_stat slab)
-	# struct dg_pcpu_counters is 96 bytes per possible CPU; struct dg_dev
-	# more than 128 bytes.
+	# struct dg_pcpu_counters is 96 bytes per possible CPU.
 	check "memcg: per-CPU counters charged ($pcpu0 -> $pcpu1 bytes, >= $NR_IF x 96)" \
 		test "$((pcpu1 - pcpu0))" -ge "$((NR_IF * 96))"
-	check "memcg: entries charged ($slab0 -> $slab1 bytes of slab, >= $NR_IF x 128)" \
-		test "$((slab1 - slab0))" -ge "$((NR_IF * 128))"
 	check "memcg: rule del prefix m (from outside)" demuxguard rule del prefix m
 	check "memcg: the counters are uncharged when the entries go" \
 		busywait 5000 sh -c "[ \"\$(sed -n 's/^percpu //p' $CG/dgperm/memory.stat)\" -le $pcpu0 ]"
+	# The writer's exit leaves slab objects of its own charged to the
+	# group (a few KiB): the entries show as what their freeing uncharges.
+	# struct dg_dev is more than 100 bytes.
+	# (memory.stat is flushed lazily: poll.)
+	slab_fell() { [ "$((slab1 - $(cg_stat slab)))" -ge "$((NR_IF * 100))" ]; }
+	busywait 5000 slab_fell || :
+	check "memcg: entries were charged ($slab1 -> $(cg_stat slab) bytes of slab, >= $NR_IF x 100 less)" \
+		slab_fell
 else
 	skip "memcg: accounting" "no cgroup v2 memory controller"
 fi

@@ -79,12 +79,13 @@ static inline void dg_counters_sum(struct dg_pcpu_counters __percpu *pcpu,
 	}
 }
 
-static inline struct dg_pcpu_counters __percpu *dg_counters_alloc(void)
+/* @gfp: GFP_KERNEL_ACCOUNT to charge the caller's memory cgroup. */
+static inline struct dg_pcpu_counters __percpu *dg_counters_alloc(gfp_t gfp)
 {
 	struct dg_pcpu_counters __percpu *pcpu;
 	int cpu;
 
-	pcpu = alloc_percpu(struct dg_pcpu_counters);
+	pcpu = alloc_percpu_gfp(struct dg_pcpu_counters, gfp);
 	if (!pcpu)
 		return NULL;
 	for_each_possible_cpu(cpu)

@@ -3,16 +3,19 @@
  * The "demuxguard" generic netlink family: the only way userspace reads or
  * changes policy. The contract is module/uapi/demuxguard.h.
  *
- * Every command acts in the caller's network namespace. Writes carry
- * GENL_UNS_ADMIN_PERM (CAP_NET_ADMIN over the namespace's user namespace),
- * so root in a user namespace changes only the namespaces it owns. Policies
- * are strict and per command; every refusal carries an extended-ack message.
- * Dumps resume by ifindex (interfaces) or position (rules) and flag an
- * interrupted dump through the namespace's generation counter.
+ * Every command acts in the caller's network namespace. Reads are open to
+ * everyone; who may write is dg_may_write()'s decision (docs/DESIGN.md,
+ * "Permissions"). Policies are strict and per command, reads included;
+ * every refusal carries an extended-ack message. Dumps resume by ifindex
+ * (interfaces) or position (rules) and flag an interrupted dump through the
+ * namespace's generation counter. Interface names are copied under the
+ * RTNL, which every rename holds, so a reply never carries a torn name.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/moduleparam.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/genetlink.h>
@@ -22,6 +25,63 @@
 #include "policy.h"
 
 static struct genl_family dg_genl_family;
+
+static bool userns_writes __ro_after_init;
+module_param(userns_writes, bool, 0444);
+MODULE_PARM_DESC(userns_writes,
+		 "let CAP_NET_ADMIN in a user namespace change its own network namespace's policy (never monitor); default 0: only CAP_NET_ADMIN in the initial user namespace may");
+
+/*
+ * The permission model (docs/DESIGN.md, "Permissions"), checked first in
+ * every write, before anything is looked up:
+ *  - CAP_NET_ADMIN in the initial user namespace may change anything;
+ *  - otherwise CAP_NET_ADMIN over the namespace's owning user namespace is
+ *    the least a write needs;
+ *  - holding only that (root in a user namespace) never allows a change
+ *    whose cost reaches beyond the namespace (@host_wide: a mode that arms
+ *    the probes every TCP packet of the host pays for), and allows the rest
+ *    only with userns_writes=1.
+ * As with GENL_ADMIN_PERM / GENL_UNS_ADMIN_PERM, the socket's opener and
+ * the sender must both hold the capability (netlink_ns_capable()); unlike
+ * those flags, the refusal says why.
+ */
+static int dg_may_write(const struct sk_buff *skb, struct genl_info *info,
+			bool host_wide)
+{
+	const struct net *net = genl_info_net(info);
+
+	if (netlink_capable(skb, CAP_NET_ADMIN))
+		return 0;
+	if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
+		if (net->user_ns == &init_user_ns)
+			NL_SET_ERR_MSG(info->extack,
+				       "changing policy needs CAP_NET_ADMIN (in the initial user namespace, which owns this network namespace)");
+		else
+			NL_SET_ERR_MSG(info->extack,
+				       "changing policy needs CAP_NET_ADMIN over this network namespace");
+		return -EPERM;
+	}
+	if (host_wide) {
+		NL_SET_ERR_MSG(info->extack,
+			       "monitor arms host-wide probes: needs CAP_NET_ADMIN in the initial user namespace");
+		return -EPERM;
+	}
+	if (!userns_writes) {
+		NL_SET_ERR_MSG(info->extack,
+			       "CAP_NET_ADMIN in a user namespace may not change policy (module parameter userns_writes=0): needs it in the initial user namespace");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Only monitor arms probes that cost every packet of the host. */
+static bool dg_mode_host_wide(u8 mode)
+{
+	return mode == DEMUXGUARD_MODE_MONITOR;
+}
+
+/* GET_STATUS and GET_RULE take no attribute: refuse any (strict). */
+static const struct nla_policy dg_no_attr_policy[DEMUXGUARD_A_MAX + 1] = {};
 
 static const struct nla_policy dg_dev_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
@@ -158,11 +218,14 @@ static int dg_get_dev_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto out_put;
 	}
+	/* The RTNL keeps dev->name whole while it is copied. */
+	rtnl_lock();
 	mutex_lock(&dg_config_lock);
 	err = dg_fill_dev(msg, info->snd_portid, info->snd_seq, 0, cmd,
 			  dev->name, dev->ifindex,
 			  dg_dev_find(dg_net(dev_net(dev)), dev->ifindex), NULL);
 	mutex_unlock(&dg_config_lock);
+	rtnl_unlock();
 	if (err) {
 		nlmsg_free(msg);
 		goto out_put;
@@ -182,28 +245,26 @@ static int dg_get_dev_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	struct dg_dev *d;
 	int err = 0;
 
+	/* The RTNL keeps each dev->name whole while it is copied. */
+	rtnl_lock();
 	mutex_lock(&dg_config_lock);
 	cb->seq = dn->generation;
 	list_for_each_entry(d, &dn->devs, list) {
-		char ifname[IFNAMSIZ];
 		struct net_device *dev;
 
 		if (d->ifindex < cb->args[0])
 			continue;
-		rcu_read_lock();
-		dev = dev_get_by_index_rcu(net, d->ifindex);
-		if (dev)
-			strscpy(ifname, dev->name, sizeof(ifname));
-		rcu_read_unlock();
+		dev = __dev_get_by_index(net, d->ifindex);
 		if (!dev)	/* being unregistered: its entry is about to go */
 			continue;
 		err = dg_fill_dev(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  NLM_F_MULTI, cmd, ifname, d->ifindex, d, cb);
+				  NLM_F_MULTI, cmd, dev->name, d->ifindex, d, cb);
 		if (err)
 			break;
 		cb->args[0] = d->ifindex + 1;
 	}
 	mutex_unlock(&dg_config_lock);
+	rtnl_unlock();
 	/* A full skb ends this round; the next call resumes at args[0]. */
 	return err == -EMSGSIZE && skb->len ? skb->len : err ?: skb->len;
 }
@@ -238,13 +299,29 @@ static int dg_write_dev(struct genl_info *info, bool set)
 
 static int dg_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	int err;
+
 	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
 		return -EINVAL;
+	err = dg_may_write(skb, info,
+			   dg_mode_host_wide(nla_get_u8(info->attrs[DEMUXGUARD_A_MODE])));
+	if (err)
+		return err;
 	return dg_write_dev(info, true);
 }
 
+/*
+ * Unsetting may hand the interface to a monitor rule; not host-wide by
+ * itself: only an initial-namespace admin writes monitor rules, and the
+ * namespace's root can already bring interfaces under them (ip link add).
+ */
 static int dg_unset_dev_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	int err;
+
+	err = dg_may_write(skb, info, false);
+	if (err)
+		return err;
 	return dg_write_dev(info, false);
 }
 
@@ -269,11 +346,15 @@ static int dg_add_rule_doit(struct sk_buff *skb, struct genl_info *info)
 	bool replaced;
 	int err;
 
+	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
+		return -EINVAL;
+	err = dg_may_write(skb, info,
+			   dg_mode_host_wide(nla_get_u8(info->attrs[DEMUXGUARD_A_MODE])));
+	if (err)
+		return err;
 	err = dg_rule_prefix_get(info, &prefix);
 	if (err)
 		return err;
-	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
-		return -EINVAL;
 
 	rtnl_lock();
 	err = dg_rule_add(genl_info_net(info), prefix,
@@ -285,11 +366,15 @@ static int dg_add_rule_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+/* Like unset: shorter rules take over, none written by this caller. */
 static int dg_del_rule_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	const char *prefix;
 	int err;
 
+	err = dg_may_write(skb, info, false);
+	if (err)
+		return err;
 	err = dg_rule_prefix_get(info, &prefix);
 	if (err)
 		return err;
@@ -345,6 +430,9 @@ static int dg_reset_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	struct dg_dev *d;
 	int err;
 
+	err = dg_may_write(skb, info, false);
+	if (err)
+		return err;
 	dev = dg_get_dev(info, false, &err);
 	if (err)
 		return err;
@@ -375,7 +463,7 @@ static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&dg_config_lock);
 	dg_hooks_status(hooks);
-	dg_policy_objects(&nr_ifaces, &nr_rules);
+	dg_policy_objects(genl_info_net(info), &nr_ifaces, &nr_rules);
 	mutex_unlock(&dg_config_lock);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -411,10 +499,16 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/*
+ * Writes carry no GENL_*_PERM flag: dg_may_write(), first in each of them,
+ * decides, so that a refusal can say why.
+ */
 static const struct genl_ops dg_genl_ops[] = {
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_STATUS,
 		.doit	= dg_get_status_doit,
+		.policy	= dg_no_attr_policy,
+		.maxattr = DEMUXGUARD_A_MAX,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_DEV,
@@ -428,32 +522,30 @@ static const struct genl_ops dg_genl_ops[] = {
 		.doit	= dg_set_dev_doit,
 		.policy	= dg_set_dev_policy,
 		.maxattr = DEMUXGUARD_A_MAX,
-		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_UNSET_DEV,
 		.doit	= dg_unset_dev_doit,
 		.policy	= dg_dev_policy,
 		.maxattr = DEMUXGUARD_A_MAX,
-		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_ADD_RULE,
 		.doit	= dg_add_rule_doit,
 		.policy	= dg_rule_policy,
 		.maxattr = DEMUXGUARD_A_MAX,
-		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_DEL_RULE,
 		.doit	= dg_del_rule_doit,
 		.policy	= dg_rule_policy,
 		.maxattr = DEMUXGUARD_A_MAX,
-		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_RULE,
 		.dumpit	= dg_get_rule_dumpit,
+		.policy	= dg_no_attr_policy,
+		.maxattr = DEMUXGUARD_A_MAX,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_STATS,
@@ -467,7 +559,6 @@ static const struct genl_ops dg_genl_ops[] = {
 		.doit	= dg_reset_stats_doit,
 		.policy	= dg_dev_policy,
 		.maxattr = DEMUXGUARD_A_MAX,
-		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 };
 

@@ -13,6 +13,13 @@
  * Locking: dg_config_lock serialises every writer; writers that walk a
  * namespace's interfaces hold the RTNL first. Probe handlers only read,
  * under RCU; entries are freed after a grace period.
+ *
+ * Memory: entries, their per-CPU counters and rules are allocated for
+ * whoever caused them (the netlink writer, or the task that registers or
+ * renames an interface a rule matches) and charged to its memory cgroup,
+ * as the kernel charges the net_device itself. A change that applies rules
+ * to many interfaces allocates every entry it needs before it changes
+ * anything, so it either applies in full or fails with nothing changed.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -33,11 +40,23 @@ static unsigned int dg_nr_in_mode[__DEMUXGUARD_MODE_MAX];
 /* Rules over all namespaces, reported so leaks are visible. */
 static unsigned int dg_nr_rules;
 
-void dg_policy_objects(unsigned int *nr_ifaces, unsigned int *nr_rules)
+/*
+ * The objects the module holds for @net, or for every namespace when @net
+ * is the initial one: the host's view, where the module's cost and any
+ * object that outlived its namespace show. Only counts, never names.
+ */
+void dg_policy_objects(const struct net *net, unsigned int *nr_ifaces,
+		       unsigned int *nr_rules)
 {
+	const struct dg_net *dn = dg_net(net);
 	int m;
 
 	lockdep_assert_held(&dg_config_lock);
+	if (!net_eq(net, &init_net)) {
+		*nr_ifaces = dn->nr_devs;
+		*nr_rules = dn->nr_rules;
+		return;
+	}
 	*nr_ifaces = 0;
 	for (m = 0; m <= DEMUXGUARD_MODE_MAX; m++)
 		*nr_ifaces += dg_nr_in_mode[m];
@@ -107,22 +126,58 @@ struct dg_dev *dg_dev_find(struct dg_net *dn, int ifindex)
 	return NULL;
 }
 
-static struct dg_dev *dg_dev_create(struct dg_net *dn, int ifindex)
+/* Charged to the caller's memory cgroup (see the top of this file). */
+static struct dg_dev *dg_dev_alloc(void)
 {
-	struct dg_dev *d, *pos;
+	struct dg_dev *d;
 
-	lockdep_assert_held(&dg_config_lock);
-	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		return NULL;
-	d->counters = dg_counters_alloc();
+	d->counters = dg_counters_alloc(GFP_KERNEL_ACCOUNT);
 	if (!d->counters) {
 		kfree(d);
 		return NULL;
 	}
+	return d;
+}
+
+static void dg_dev_free(struct dg_dev *d)
+{
+	free_percpu(d->counters);
+	kfree(d);
+}
+
+/* Entries allocated ahead (dg_net_reserve()), chained through their list. */
+static void dg_spares_free(struct list_head *spares)
+{
+	struct dg_dev *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, spares, list) {
+		list_del(&d->list);
+		dg_dev_free(d);
+	}
+}
+
+/* A new entry for @ifindex: one of @spares if there is one, else allocated. */
+static struct dg_dev *dg_dev_create(struct dg_net *dn, int ifindex,
+				    struct list_head *spares)
+{
+	struct dg_dev *d, *pos;
+
+	lockdep_assert_held(&dg_config_lock);
+	if (spares && !list_empty(spares)) {
+		d = list_first_entry(spares, struct dg_dev, list);
+		list_del(&d->list);
+	} else {
+		d = dg_dev_alloc();
+		if (!d)
+			return NULL;
+	}
 	d->ifindex = ifindex;
 	d->mode = DEMUXGUARD_MODE_OFF;
 	dg_nr_in_mode[DEMUXGUARD_MODE_OFF]++;
+	dn->nr_devs++;
 
 	/* Keep the list in ifindex order: dumps resume by ifindex. */
 	list_for_each_entry(pos, &dn->devs, list)
@@ -136,10 +191,7 @@ static struct dg_dev *dg_dev_create(struct dg_net *dn, int ifindex)
 
 static void dg_dev_free_rcu(struct rcu_head *head)
 {
-	struct dg_dev *d = container_of(head, struct dg_dev, rcu);
-
-	free_percpu(d->counters);
-	kfree(d);
+	dg_dev_free(container_of(head, struct dg_dev, rcu));
 }
 
 static void dg_dev_destroy(struct dg_net *dn, struct dg_dev *d)
@@ -147,6 +199,7 @@ static void dg_dev_destroy(struct dg_net *dn, struct dg_dev *d)
 	lockdep_assert_held(&dg_config_lock);
 	dg_dev_set_mode(d, DEMUXGUARD_MODE_OFF);
 	dg_nr_in_mode[DEMUXGUARD_MODE_OFF]--;
+	dn->nr_devs--;
 	hash_del_rcu(&d->hnode);
 	list_del(&d->list);
 	dn->generation++;
@@ -176,9 +229,12 @@ static struct dg_rule *dg_rule_find(struct dg_net *dn, const char *prefix)
 
 /*
  * Recompute one interface's mode from its explicit setting and the rules.
- * Only fails (-ENOMEM) when the interface needs an entry it does not have.
+ * Only fails (-ENOMEM) when the interface needs an entry it does not have
+ * and @spares has none left. Reads dev->name under the RTNL, which every
+ * rename holds.
  */
-static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev)
+static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev,
+			  struct list_head *spares)
 {
 	const struct dg_rule *rule = dg_rule_match(dn, dev->name);
 	struct dg_dev *d = dg_dev_find(dn, dev->ifindex);
@@ -186,7 +242,7 @@ static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev)
 	if (!d) {
 		if (!rule)
 			return 0;
-		d = dg_dev_create(dn, dev->ifindex);
+		d = dg_dev_create(dn, dev->ifindex, spares);
 		if (!d)
 			return -ENOMEM;
 	}
@@ -205,19 +261,48 @@ static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev)
 	return 0;
 }
 
-static int dg_net_refresh_all(struct net *net)
+/*
+ * Allocate the entries the interfaces of @net lack under the namespace's
+ * rules as they stand, so that dg_net_apply() cannot fail half-way. Which
+ * interfaces need an entry depends on the rules' prefixes, not on their
+ * modes. All or nothing: on failure @spares is left empty.
+ */
+static int dg_net_reserve(struct net *net, struct list_head *spares)
 {
 	struct dg_net *dn = dg_net(net);
 	struct net_device *dev;
-	int err;
+	struct dg_dev *d;
 
 	ASSERT_RTNL();
+	lockdep_assert_held(&dg_config_lock);
 	for_each_netdev(net, dev) {
-		err = dg_dev_refresh(dn, dev);
-		if (err)
-			return err;
+		if (dg_dev_find(dn, dev->ifindex) || !dg_rule_match(dn, dev->name))
+			continue;
+		d = dg_dev_alloc();
+		if (!d) {
+			dg_spares_free(spares);
+			return -ENOMEM;
+		}
+		list_add(&d->list, spares);
 	}
 	return 0;
+}
+
+/*
+ * Apply the rules to every interface of @net with the entries
+ * dg_net_reserve() set aside under the same RTNL hold: nothing can fail,
+ * and nothing is left over.
+ */
+static void dg_net_apply(struct net *net, struct list_head *spares)
+{
+	struct dg_net *dn = dg_net(net);
+	struct net_device *dev;
+
+	ASSERT_RTNL();
+	for_each_netdev(net, dev)
+		WARN_ON_ONCE(dg_dev_refresh(dn, dev, spares));
+	WARN_ON_ONCE(!list_empty(spares));
+	dg_spares_free(spares);
 }
 
 int dg_dev_set_explicit(struct net_device *dev, u8 mode)
@@ -230,14 +315,14 @@ int dg_dev_set_explicit(struct net_device *dev, u8 mode)
 	mutex_lock(&dg_config_lock);
 	d = dg_dev_find(dn, dev->ifindex);
 	if (!d)
-		d = dg_dev_create(dn, dev->ifindex);
+		d = dg_dev_create(dn, dev->ifindex, NULL);
 	if (!d) {
 		err = -ENOMEM;
 		goto out;
 	}
 	d->has_explicit = true;
 	d->explicit_mode = mode;
-	err = dg_dev_refresh(dn, dev);	/* cannot fail: the entry exists */
+	err = dg_dev_refresh(dn, dev, NULL);	/* cannot fail: the entry exists */
 out:
 	mutex_unlock(&dg_config_lock);
 	return err;
@@ -254,32 +339,46 @@ int dg_dev_unset_explicit(struct net_device *dev)
 	d = dg_dev_find(dn, dev->ifindex);
 	if (d && d->has_explicit) {
 		d->has_explicit = false;
-		err = dg_dev_refresh(dn, dev);	/* only updates or frees */
+		err = dg_dev_refresh(dn, dev, NULL);	/* only updates or frees */
 	}
 	mutex_unlock(&dg_config_lock);
 	return err;
 }
 
+/*
+ * Add a rule, or replace the mode of the rule with this prefix. All or
+ * nothing: every entry the change needs is allocated before anything
+ * changes, so a failure (-ENOMEM, -ENOSPC) leaves the rules, the entries and
+ * every interface's mode as they were.
+ */
 static int __dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced)
 {
 	struct dg_net *dn = dg_net(net);
 	struct dg_rule *r, *pos;
+	LIST_HEAD(spares);
 	int err;
 
 	lockdep_assert_held(&dg_config_lock);
 	r = dg_rule_find(dn, prefix);
+	*replaced = !!r;
 	if (r) {
-		/* Same prefix, same matching interfaces: no entry to allocate. */
-		*replaced = true;
+		/*
+		 * Same prefix, same interfaces: only one that was left without
+		 * its entry (an allocation failed when it was registered or
+		 * renamed) needs one now.
+		 */
+		err = dg_net_reserve(net, &spares);
+		if (err)
+			return err;
 		r->mode = mode;
 		dn->generation++;
-		return dg_net_refresh_all(net);
+		dg_net_apply(net, &spares);
+		return 0;
 	}
 
-	*replaced = false;
 	if (dn->nr_rules >= DG_MAX_RULES_PER_NET)
 		return -ENOSPC;
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
 	strscpy(r->prefix, prefix, sizeof(r->prefix));
@@ -289,21 +388,19 @@ static int __dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *rep
 		if (pos->len < r->len ||
 		    (pos->len == r->len && strcmp(pos->prefix, r->prefix) > 0))
 			break;
+	/* In the list while reserving, so its interfaces get their entries. */
 	list_add_tail(&r->list, &pos->list);
+	err = dg_net_reserve(net, &spares);
+	if (err) {
+		list_del(&r->list);
+		kfree(r);
+		return err;
+	}
 	dn->nr_rules++;
 	dg_nr_rules++;
 	dn->generation++;
-
-	err = dg_net_refresh_all(net);
-	if (err) {
-		/* Nothing half-applied: without the rule, refreshing only frees. */
-		list_del(&r->list);
-		dn->nr_rules--;
-		dg_nr_rules--;
-		kfree(r);
-		WARN_ON_ONCE(dg_net_refresh_all(net));
-	}
-	return err;
+	dg_net_apply(net, &spares);
+	return 0;
 }
 
 int dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced)
@@ -317,24 +414,36 @@ int dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced)
 	return err;
 }
 
+/*
+ * Interfaces fall back to shorter rules or lose their entry; one that was
+ * left without its entry may need one now, so this is all or nothing too.
+ */
 int dg_rule_del(struct net *net, const char *prefix)
 {
 	struct dg_net *dn = dg_net(net);
+	struct list_head *prev;
 	struct dg_rule *r;
+	LIST_HEAD(spares);
 	int err = -ENOENT;
 
 	ASSERT_RTNL();
 	mutex_lock(&dg_config_lock);
 	r = dg_rule_find(dn, prefix);
-	if (r) {
-		list_del(&r->list);
-		dn->nr_rules--;
-		dg_nr_rules--;
-		dn->generation++;
-		kfree(r);
-		/* Interfaces only fall back to shorter rules or lose their entry. */
-		err = dg_net_refresh_all(net);
+	if (!r)
+		goto out;
+	prev = r->list.prev;
+	list_del(&r->list);
+	err = dg_net_reserve(net, &spares);
+	if (err) {
+		list_add(&r->list, prev);
+		goto out;
 	}
+	dn->nr_rules--;
+	dg_nr_rules--;
+	dn->generation++;
+	kfree(r);
+	dg_net_apply(net, &spares);
+out:
 	mutex_unlock(&dg_config_lock);
 	return err;
 }
@@ -367,7 +476,7 @@ static int dg_netdev_event(struct notifier_block *nb, unsigned long event, void 
 	case NETDEV_REGISTER:
 	case NETDEV_CHANGENAME:
 		mutex_lock(&dg_config_lock);
-		err = dg_dev_refresh(dn, dev);
+		err = dg_dev_refresh(dn, dev, NULL);
 		mutex_unlock(&dg_config_lock);
 		break;
 	case NETDEV_UNREGISTER:

@@ -47,6 +47,7 @@ struct dg_net {
 	DECLARE_HASHTABLE(dev_hash, 6);
 	struct list_head devs;
 	struct list_head rules;
+	unsigned int nr_devs;		/* entries in devs */
 	unsigned int nr_rules;
 	/* bumped on every change so an interrupted dump is flagged */
 	unsigned int generation;
@@ -79,7 +80,8 @@ int dg_rule_add(struct net *net, const char *prefix, u8 mode, bool *replaced);
 int dg_rule_del(struct net *net, const char *prefix);
 void dg_dev_reset_counters(struct dg_dev *d);
 void dg_dev_read_counters(const struct dg_dev *d, struct dg_counter_snapshot *out);
-void dg_policy_objects(unsigned int *nr_ifaces, unsigned int *nr_rules);
+void dg_policy_objects(const struct net *net, unsigned int *nr_ifaces,
+		       unsigned int *nr_rules);
 
 const char *dg_mode_name(u8 mode);
 int dg_mode_from_name(const char *name, size_t len);

@@ -51,7 +51,7 @@ esac
 host=yes
 [ "$arch" = arm64 ] && host=no
 
-SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz doctor churn teardown}
+SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli privileges lifecycle loadrace fuzz doctor churn teardown}
 RT_SCENARIOS=${DG_RT_SCENARIOS:-veto lifecycle churn}
 . "$top/scripts/lib-check.sh"
 

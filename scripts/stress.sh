@@ -13,9 +13,10 @@
 #          cycles, while TCP flows through veto and monitor interfaces; then
 #          object counts back to zero, slab back to its level, no ifindex
 #          inheriting policy;
-#   cli    permissions: unprivileged reads only, user-namespace root
-#          changes only the namespaces it owns (and the rest of the CLI
-#          checks).
+#   cli    the permission model (privileges.sh: unprivileged reads only,
+#          user-namespace root never arms monitor and writes its own
+#          namespace only with userns_writes=1; memory cgroup charges) and
+#          the rest of the CLI checks.
 # Each VM's console log is judged by tests/vm/run.sh (which scans the
 # kernel log for WARNING:, BUG:, Oops, Call Trace, panics and new taint).
 # Ends with the figures summed over the kernels,
@@ -120,7 +121,7 @@ for rel in $rels; do
 		vm fuzz --timeout $((fuzz_seconds + 300)) fuzz
 	DG_KERNEL_ARGS="DG_CHURN_VETH=$veth DG_CHURN_NETNS=$netns DG_CHURN_CYCLES=$cycles DG_CHURN_READERS=$readers" \
 		vm churn --timeout 3000 churn
-	vm cli cli
+	vm cli cli privileges
 done
 
 finish

@@ -6,8 +6,11 @@
  * Family "demuxguard", version 1. Every command is issued in the caller's
  * network namespace (the family is netns-aware); devices are named by
  * exactly one of DEMUXGUARD_A_IFINDEX or DEMUXGUARD_A_IFNAME and are
- * resolved in that namespace. Writes need CAP_NET_ADMIN over the
- * namespace's user namespace; reads are open to everyone.
+ * resolved in that namespace. Reads are open to everyone. Writes need
+ * CAP_NET_ADMIN in the initial user namespace; CAP_NET_ADMIN over the
+ * namespace's own user namespace suffices only when the module was loaded
+ * with userns_writes=1, and never for MODE monitor (its probes cost every
+ * packet of the host). A refusal is EPERM with an extended-ack message.
  *
  * Policy model: per namespace, per interface, one mode (enum
  * demuxguard_mode). A mode comes either from an explicit per-interface
@@ -17,7 +20,9 @@
  *
  * Commands
  *   GET_STATUS   do    -> VERSION, HOOK (nested, one per hook), PROBE_MISSED,
- *                      NR_IFACES, NR_RULES (objects the module holds)
+ *                      NR_IFACES, NR_RULES (objects the module holds for
+ *                      the caller's namespace; for every namespace when
+ *                      asked from the initial one)
  *   GET_DEV      do    (IFINDEX|IFNAME) -> one DEV message
  *                dump  -> one DEV message per interface that has policy
  *   SET_DEV      do    (IFINDEX|IFNAME), MODE
@@ -88,8 +93,12 @@ enum demuxguard_attr {
 	DEMUXGUARD_A_PROBE_MISSED,	/* u64: sum of all hooks' misses */
 	DEMUXGUARD_A_STATS_IPV4,	/* nest: enum demuxguard_stat */
 	DEMUXGUARD_A_STATS_IPV6,	/* nest: enum demuxguard_stat */
-	DEMUXGUARD_A_NR_IFACES,		/* u32: interface entries, all namespaces */
-	DEMUXGUARD_A_NR_RULES,		/* u32: rules, all namespaces */
+	/*
+	 * Objects held for the caller's namespace, or for every namespace
+	 * when asked from the initial one.
+	 */
+	DEMUXGUARD_A_NR_IFACES,		/* u32: interface entries */
+	DEMUXGUARD_A_NR_RULES,		/* u32: rules */
 	DEMUXGUARD_A_VETO_HOOK,		/* u8: enum demuxguard_hook_kind the veto of
 					 * this interface runs on (DEV messages;
 					 * NONE unless the mode is veto and a hook

@@ -26,6 +26,18 @@
  * Prints the objects the module holds over all namespaces, from GET_STATUS
  * (NR_IFACES, NR_RULES), as "interfaces N rules N": the leak check of the
  * churn scenario, which must not depend on what the CLI prints.
+ *
+ *        dgfuzz -M CGROUP rule PREFIX MODE
+ *        dgfuzz -M CGROUP rename IFNAME NEWNAME
+ * Memory pressure without fault injection (Debian's kernels have none):
+ * sends one request (ADD_RULE, or an RTM_NEWLINK rename) while charged to
+ * the memory cgroup CGROUP, which the caller limited (a cgroup v1 memory
+ * group with its OOM killer disabled, so that a charge over the limit
+ * fails instead of killing). Everything the tool itself needs is built,
+ * opened and locked in memory (mlockall) before it enters the group, so
+ * the only charges the limit meets are the kernel's for the request. It
+ * leaves the group before printing "ok" or "error: ERRNO-TEXT[: EXTACK]";
+ * exits 0 when the request succeeded, 1 when it was refused.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,6 +52,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -704,16 +720,137 @@ static int print_objects(void)
 	return 0;
 }
 
+/* ---- -M: one request under a memory cgroup limit ---- */
+
+/* The answer to the request sent last: 0, or -errno with its extack text. */
+static int nomem_answer(int fd, char *ext, size_t extlen)
+{
+	char buf[8192];
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	const struct nlmsgerr *e;
+	struct nlattr *a;
+	int rem;
+
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(h, (size_t)n) || h->nlmsg_type != NLMSG_ERROR)
+		return -EPROTO;
+	e = NLMSG_DATA(h);
+	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+		return e->error;
+	/* With NETLINK_CAP_ACK the request is not echoed: TLVs follow. */
+	a = (struct nlattr *)((char *)e + NLMSG_ALIGN(sizeof(*e)));
+	rem = (int)h->nlmsg_len - (int)((char *)a - (char *)h);
+	while (rem >= NLA_HDR && a->nla_len >= NLA_HDR && a->nla_len <= rem) {
+		if (a->nla_type == NLMSGERR_ATTR_MSG)
+			snprintf(ext, extlen, "%.*s", (int)(a->nla_len - NLA_HDR),
+				 (char *)a + NLA_HDR);
+		rem -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return e->error;
+}
+
+/* Returns the exit status, or -1 for a usage error. */
+static int nomem_request(const char *cg, char **args, int nargs)
+{
+	static const char *const modes[] = { "off", "monitor", "veto" };
+	int fd, in_fd, out_fd, proto, one = 1, err, i;
+	char path[4096], ext[256] = "";
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct msg m;
+
+	if (nargs == 3 && !strcmp(args[0], "rule")) {
+		proto = NETLINK_GENERIC;
+		family_id = resolve_family();
+		if (family_id < 0) {
+			fprintf(stderr, "dgfuzz: family %s: %s\n", DEMUXGUARD_GENL_NAME,
+				strerror(-family_id));
+			return 2;
+		}
+		for (i = 0; i < 3 && strcmp(args[2], modes[i]); i++)
+			;
+		if (i == 3)
+			return -1;
+		msg_init(&m, family_id, NLM_F_ACK, DEMUXGUARD_CMD_ADD_RULE,
+			 DEMUXGUARD_GENL_VERSION);
+		msg_put_str(&m, DEMUXGUARD_A_RULE_PREFIX, args[1]);
+		msg_put_u8(&m, DEMUXGUARD_A_MODE, i);
+	} else if (nargs == 3 && !strcmp(args[0], "rename")) {
+		struct ifinfomsg *ifi;
+
+		proto = NETLINK_ROUTE;
+		memset(m.buf, 0, NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*ifi)));
+		m.nlh.nlmsg_type = RTM_NEWLINK;
+		m.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		ifi = NLMSG_DATA(&m.nlh);
+		ifi->ifi_family = AF_UNSPEC;
+		ifi->ifi_index = (int)if_nametoindex(args[1]);
+		if (!ifi->ifi_index) {
+			fprintf(stderr, "dgfuzz: no interface %s\n", args[1]);
+			return 2;
+		}
+		m.len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(*ifi));
+		msg_put_str(&m, IFLA_IFNAME, args[2]);
+	} else {
+		return -1;
+	}
+	m.nlh.nlmsg_len = m.len;
+	m.nlh.nlmsg_seq = 1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, proto);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "dgfuzz: netlink socket: %s\n", strerror(errno));
+		return 2;
+	}
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	in_fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/../cgroup.procs", cg);
+	out_fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (in_fd < 0 || out_fd < 0) {
+		fprintf(stderr, "dgfuzz: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	/* No page of ours may need charging once inside. */
+	if (mlockall(MCL_CURRENT | MCL_FUTURE)) {
+		fprintf(stderr, "dgfuzz: mlockall: %s\n", strerror(errno));
+		return 2;
+	}
+
+	/* "0" moves the writer; its earlier charges stay where they were. */
+	if (write(in_fd, "0", 1) != 1) {
+		fprintf(stderr, "dgfuzz: enter %s: %s\n", cg, strerror(errno));
+		return 2;
+	}
+	err = send(fd, m.buf, m.len, 0) < 0 ? -errno : nomem_answer(fd, ext, sizeof(ext));
+	if (write(out_fd, "0", 1) != 1) {
+		fprintf(stderr, "dgfuzz: leave %s: %s\n", cg, strerror(errno));
+		return 2;
+	}
+	munlockall();
+	if (!err) {
+		puts("ok");
+		return 0;
+	}
+	printf("error: %s%s%s\n", strerror(-err), ext[0] ? ": " : "", ext);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	int threads = 4, seconds = 600, opt, i;
 	unsigned long long seed = 1;
+	const char *nomem_cg = NULL;
 	bool objects = false;
 	pthread_t tid[65];
 
-	while ((opt = getopt(argc, argv, "n:t:T:s:S")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:T:s:SM:")) != -1) {
 		switch (opt) {
 		case 'S': objects = true; break;
+		case 'M': nomem_cg = optarg; break;
 		case 'n': budget = atol(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		case 'T': seconds = atoi(optarg); break;
@@ -731,6 +868,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return print_objects();
+	}
+	if (nomem_cg) {
+		opt = nomem_request(nomem_cg, argv + optind, argc - optind);
+		if (opt < 0)
+			goto usage;
+		return opt;
 	}
 	if (threads < 1 || threads > 64 || budget < 1 || seconds < 1 || optind >= argc ||
 	    argc - optind > MAX_IFS)
@@ -764,6 +907,7 @@ int main(int argc, char **argv)
 
 usage:
 	fprintf(stderr, "usage: dgfuzz [-n MESSAGES] [-t THREADS] [-T SECONDS] [-s SEED] IFNAME...\n"
-			"       dgfuzz -S\n");
+			"       dgfuzz -S\n"
+			"       dgfuzz -M CGROUP {rule PREFIX MODE | rename IFNAME NEWNAME}\n");
 	return 2;
 }

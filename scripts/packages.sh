@@ -118,7 +118,11 @@ build_rpm()
 	rm -f "$out"/demuxguard*-"$ver"-*.rpm
 	echo "packages.sh: building the RPMs of $ver (log: $log)" >&2
 	# The version is the tree's; rpm wants no '-' in it (none in ours).
+	# rpm's brp-compress (it compresses the man page) needs bash but says
+	# #!/bin/sh, which is dash on Debian (bash on Amazon Linux): run it
+	# with bash.
 	if ! rpmbuild -ba --nodeps \
+			--define "__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}" \
 			--define "_topdir $topdir" \
 			--define "dg_version $ver" \
 			"$stagedir/demuxguard-$ver/rpm/demuxguard.spec" >"$log" 2>&1; then

@@ -109,6 +109,14 @@ if [ ${#rels[@]} -eq 0 ]; then
 	result "packages: kernels with headers to build for" FAIL "none in /lib/modules/*/build"
 	finish
 fi
+# DKMS knows a module by name and version, so this run and anything else
+# that registers demuxguard/VERSION (scripts/dkms.sh: make dkms-install,
+# make check's DKMS step) must not overlap: they share this lock.
+exec 9>/run/lock/demuxguard-dkms.lock
+if ! flock -w "${DG_DKMS_LOCK_WAIT:-1800}" 9; then
+	result "packages: the DKMS lock /run/lock/demuxguard-dkms.lock" FAIL "held by another run"
+	finish
+fi
 if dpkg-query -W demuxguard demuxguard-dkms >/dev/null 2>&1 || [ -n "$(dkms_status)" ] ||
 		! nothing_of /usr/src/demuxguard-* /var/lib/dkms/demuxguard; then
 	result "packages: demuxguard not installed before the test" FAIL \

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # Packer shell provisioner for an Amazon Linux 2023 EKS node image, in the

@@ -1,4 +1,4 @@
-#!/usr/bin/env bash
+#!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
 # Image-build step for an Ubuntu (or Debian) EKS node (eksctl's default

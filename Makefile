@@ -12,6 +12,9 @@
 #                     ROUNDS=N; see bench/run.sh and docs/PERFORMANCE.md)
 #   make install      CLI, man page, bash completion, example config (PREFIX, DESTDIR)
 #   make dkms-install register this tree with DKMS
+#   make deb          demuxguard and demuxguard-dkms .debs, lintian-checked,
+#                     in build/packages (scripts/packages.sh)
+#   make rpm          the same as RPMs for Amazon Linux 2023, rpmlint-checked
 #
 # Kbuild never reads this file (Kbuild files take precedence), so everything
 # here is host-side logic.
@@ -28,7 +31,7 @@ DOCDIR        ?= $(PREFIX)/share/doc/demuxguard
 SYSCONFDIR    ?= /etc
 
 .PHONY: all module cli check check-unit check-vm stress check-debug demo bench install \
-	dkms-install dkms-uninstall clean sparse checkpatch deps
+	dkms-install dkms-uninstall clean sparse checkpatch deps deb rpm
 
 all: module cli
 
@@ -73,6 +76,12 @@ dkms-install:
 
 dkms-uninstall:
 	scripts/dkms.sh remove
+
+deb:
+	scripts/packages.sh deb
+
+rpm:
+	scripts/packages.sh rpm
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null

@@ -25,6 +25,8 @@ PACKAGES=(
 	qemu-system-x86 qemu-system-arm busybox-static cpio iproute2 xz-utils zstd
 	# test scripts and lint
 	python3 shellcheck
+	# packages (make deb, make rpm) and the netlink spec (scripts/ynl.sh)
+	debhelper dh-dkms lintian rpm rpmlint python3-yaml python3-jsonschema
 )
 
 FOREIGN_ARCHES=(arm64)

@@ -591,7 +591,13 @@ moddir)
 	[ $# -eq 1 ] || usage
 	rel=$(resolve_rel "$1")
 	need_fetched "$rel"
-	echo "$KCACHE/$rel/lib/modules/$rel"
+	for d in "$KCACHE/$rel/lib/modules/$rel" "$KCACHE/$rel/usr/lib/modules/$rel"; do
+		if [ -d "$d/kernel" ]; then
+			echo "$d"
+			exit 0
+		fi
+	done
+	die "no modules in $KCACHE/$rel"
 	;;
 root)
 	[ $# -eq 1 ] || usage

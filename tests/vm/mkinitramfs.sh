@@ -84,9 +84,10 @@ if [ -n "$kbuild" ]; then
 	kmoddir=$kbuild
 	kstamp=$kbuild/modules.builtin
 else
-	kroot=$("$KERNELS" root "$rel")
-	kmoddir=$kroot/lib/modules/$rel
-	kstamp=$kroot/.complete
+	# lib/modules/REL or, in 7.x's split packages, usr/lib/modules/REL:
+	# kernels.sh knows where.
+	kmoddir=$("$KERNELS" moddir "$rel")
+	kstamp=$("$KERNELS" root "$rel")/.complete
 fi
 
 # Is module $1 built into the kernel?

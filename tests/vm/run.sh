@@ -18,12 +18,14 @@
 # (Graviton) kernels in qemu-system-aarch64; only the QEMU command line,
 # the console device and where the VM's binaries come from differ.
 #
-# Usage: run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|6.1|6.12|all]
+# Usage: run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|SHORT|all]
 #               [--kernel-image IMAGE --kernel-build DIR]
 #               [--timeout SECONDS] [-q] [--shell] SCENARIO...
 #   SCENARIO is a name under tests/vm/scenarios/ (baseline) or a path.
-#   --arch: which kernels 6.1, 6.12 and all mean (default $DG_ARCH, else
-#     amd64); a full kernelrelease names its architecture itself.
+#   SHORT is a short name from scripts/kernels.sh's table: 5.10, 6.1,
+#     6.12, newest (or its line, e.g. 7.3), 6.1-rt, 6.12-rt.
+#   --arch: which kernels the short names and all mean (default $DG_ARCH,
+#     else amd64); a full kernelrelease names its architecture itself.
 #   -q: show only check lines and markers, not the whole console.
 #   --shell: boot the same VM with a shell on the console instead.
 #   --kernel-image IMAGE --kernel-build DIR: instead of a Debian kernel,
@@ -148,7 +150,9 @@ host_check() {	# NAME OK|FAIL [DETAIL]
 	local res=" OK "
 	[ "$2" = OK ] || res=FAIL
 	printf '[%s] TEST: %-60s [%s]\n' "$rel" "$1" "$res"
-	[ -z "${3:-}" ] || printf '%s\n' "$3" | head -n 20 | sed 's/^/    | /'
+	# sed stops reading itself: no pipe into head, whose early exit could
+	# kill the writer under pipefail.
+	[ -z "${3:-}" ] || sed -n '1,20s/^/    | /p' <<<"$3"
 	if [ "$2" = OK ]; then npass=$((npass + 1)); else nfail=$((nfail + 1)); fi
 }
 
@@ -260,7 +264,9 @@ for rel in "${rels[@]}"; do
 	if [ -n "$kimage" ]; then
 		vmlinuz=$kimage
 	else
-		"$KERNELS" fetch "$rel" >/dev/null
+		# Booting needs the image only; building (and so the headers or
+		# the build root) is build-module.sh's.
+		"$KERNELS" fetch-image "$rel" >/dev/null
 		vmlinuz=$("$KERNELS" image "$rel")
 	fi
 	rarch=$("$KERNELS" arch "$rel")

@@ -529,7 +529,9 @@ fetch_image() {
 	# The package ships no modules.dep (its postinst runs depmod); make one
 	# for the unpacked tree, which is what the initramfs builder reads.
 	# depmod reads any little-endian 64-bit modules, arm64's included.
-	depmod -b "$tmp/root" "$rel"
+	# 7.x's packages have no modules.order and modules.builtin*, which
+	# depmod only warns about.
+	depmod -b "$tmp/root" "$rel" 2>&1 | { grep -v 'could not open modules\.\(order\|builtin\)' || :; } >&2
 	rm -f "$tmp"/*.deb
 	rm -rf "$dest"
 	mv "$tmp/root" "$dest"

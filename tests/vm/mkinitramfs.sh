@@ -317,7 +317,9 @@ if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
 	done
 	# modules.order names compressed files; depmod only needs the tree.
 	sed -i 's/\.ko\.[a-z]*$/.ko/' "$mdir/modules.order" 2>/dev/null || true
-	depmod -b "$base" "$rel"
+	# 7.x's packages have no modules.order and modules.builtin*, which
+	# depmod only warns about.
+	depmod -b "$base" "$rel" 2>&1 | { grep -v 'could not open modules\.\(order\|builtin\)' || :; } >&2
 
 	write_init "$base/init"
 	cpio_gz "$base" >"$cache/base.cpio.gz.tmp"
@@ -362,7 +364,7 @@ if [ ${#extra_kos[@]} -gt 0 ]; then
 		[ -f "$ko" ] || die "no such module: $ko"
 		install_ko "$ko" "$ov/lib/modules/$rel/extra/$(basename "${ko%.ko*}").ko"
 	done
-	depmod -b "$ov" "$rel"
+	depmod -b "$ov" "$rel" 2>&1 | { grep -v 'could not open modules\.\(order\|builtin\)' || :; } >&2
 fi
 
 mkdir -p "$(dirname "$out")"

@@ -130,12 +130,13 @@ for row in "${vm_plan[@]}"; do
 	echo "plan: ${row%% *}: ${row#* }"
 done
 [ "${DG_CHECK_PLAN:-0}" = 1 ] && exit 0
-# The kernels of the host's own suite and architecture (sparse, DKMS:
-# their headers are installed on the host).
+# The cloud kernels of the host's own suite and architecture (sparse,
+# DKMS: their headers are installed on the host).
 # shellcheck source=/dev/null
 host_suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 native_rels=()
 for rel in "${rels[@]}"; do
+	case $rel in *-rt-*) continue ;; esac
 	[ "$(scripts/kernels.sh arch "$rel")" = "$(dpkg --print-architecture)" ] &&
 		[ "$(scripts/kernels.sh suite "$rel")" = "$host_suite" ] && native_rels+=("$rel")
 done

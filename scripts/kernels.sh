@@ -304,14 +304,20 @@ resolve_rel() {
 
 # The suite a kernelrelease comes from: that of the table entry resolving
 # to it, else DG_SUITE, else the host's.
+# The host's suite is tried first: its answers need no other suite's
+# package lists.
 rel_suite() {
-	local rel=$1 short suite meta a
-	while read -r short suite meta a; do
-		if [ "$(resolve_meta "$suite" "$meta")" = "$rel" ]; then
-			echo "$suite"
-			return 0
-		fi
-	done < <(table_rows "" all; table_rows rt all)
+	local rel=$1 short suite meta a pass
+	for pass in host other; do
+		while read -r short suite meta a; do
+			[ "$suite" = "$HOST_SUITE" ] || [ "$pass" = other ] || continue
+			[ "$suite" != "$HOST_SUITE" ] || [ "$pass" = host ] || continue
+			if [ "$(resolve_meta "$suite" "$meta")" = "$rel" ]; then
+				echo "$suite"
+				return 0
+			fi
+		done < <(table_rows "" all; table_rows rt all)
+	done
 	echo "${DG_SUITE:-$HOST_SUITE}"
 }
 

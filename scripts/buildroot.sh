@@ -10,6 +10,9 @@
 #                                     print it
 #        buildroot.sh kdir REL        the headers to build REL against, as
 #                                     a path inside the root
+#        buildroot.sh install REL PKG...
+#                                     install packages of REL's suite in
+#                                     its root (dkms, for make check)
 #        buildroot.sh run REL [-b DIR]... -- CMD...
 #                                     run CMD in REL's root, each DIR (and
 #                                     $DG_CACHE) mounted at its own path
@@ -218,6 +221,15 @@ kdir)
 	[ $# -eq 2 ] || usage
 	rel=$("$KERNELS" resolve "$2")
 	kdir_of "$rel" "$("$KERNELS" arch "$rel")"
+	;;
+install)
+	[ $# -ge 3 ] || usage
+	rel=$("$KERNELS" resolve "$2")
+	shift 2
+	root=$(prepare "$rel")
+	exec 8>"$ROOTS/.$(basename "$root").lock"
+	flock 8
+	root_install "$root" "$@"
 	;;
 run)
 	[ $# -ge 3 ] || usage

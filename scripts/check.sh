@@ -15,7 +15,8 @@
 #   4. boots every kernel of the plan in QEMU and runs its scenarios;
 #   5. builds and installs the module through DKMS for the host suite's
 #      kernels, boots the DKMS-built module in one VM scenario, and removes
-#      it from DKMS again;
+#      it from DKMS again; does the same (but the VM) for another suite's
+#      amd64 kernels inside that suite's build root;
 #   6. builds the module with W=1 against every other Debian 12 headers
 #      flavour of 6.1 and 6.12, amd64 and arm64 (scripts/build-matrix.sh).
 # One line per check; sub-suites' own lines are shown as they run.
@@ -219,6 +220,34 @@ if [ "${DG_SKIP_DKMS:-0}" != 1 ] && [ ${#native_rels[@]} -gt 0 ]; then
 	fi
 	step "dkms: remove" scripts/dkms.sh remove
 	step "dkms: nothing left behind" sh -c "! test -e /usr/src/demuxguard-$ver && ! dkms status -m demuxguard | grep -q ."
+fi
+
+# A kernel of another suite: DKMS as a node of that suite runs it, in the
+# suite's build root (dkms installed there), against the headers there.
+# shellcheck disable=SC2317  # run through step
+root_dkms_install() {	# REL
+	scripts/buildroot.sh install "$1" dkms &&
+		scripts/buildroot.sh run "$1" -b "$top" -- "$top/scripts/dkms.sh" install "$1"
+}
+# shellcheck disable=SC2317  # run through step
+root_dkms_built() {	# REL
+	local ko
+	ko=$(find "$(scripts/buildroot.sh "$1")/var/lib/dkms/demuxguard" -path "*/$1/*" \
+		-name 'demuxguard.ko*' -print -quit 2>/dev/null)
+	[ -n "$ko" ] && echo "$ko"
+}
+if [ "${DG_SKIP_DKMS:-0}" != 1 ]; then
+	for rel in "${rels[@]}"; do
+		suite=$(scripts/kernels.sh suite "$rel")
+		if [ "$suite" = "$host_suite" ] || [ "$(scripts/kernels.sh arch "$rel")" != amd64 ]; then
+			continue
+		fi
+		if step "dkms: add, build and install for $rel in the $suite root" root_dkms_install "$rel"; then
+			step "dkms: module built for $rel is in DKMS's tree ($suite root)" root_dkms_built "$rel"
+		fi
+		step "dkms: remove ($suite root)" \
+			scripts/buildroot.sh run "$rel" -b "$top" -- "$top/scripts/dkms.sh" remove
+	done
 fi
 
 # ---- 6. build matrix ------------------------------------------------------------

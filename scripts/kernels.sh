@@ -25,7 +25,8 @@
 #        kernels.sh table                every entry, resolved: short name,
 #                                        suite, metapackage, kernelrelease
 #        kernels.sh default              the default kernelrelease (6.1)
-#        kernels.sh fetch [REL...]       headers + extracted image (all if none)
+#        kernels.sh fetch [REL...]       headers (or build root) + extracted
+#                                        image (all if none)
 #        kernels.sh fetch-image REL...   the extracted image only (booting)
 #        kernels.sh image REL            path of the extracted vmlinuz
 #        kernels.sh moddir REL           path of the extracted modules of REL

@@ -234,10 +234,11 @@ resolve_meta() {
 	echo "$dep"
 }
 
-# The first linux-image-* dependency of a package (sed quits there: no
-# pipe into head, which under pipefail could kill the writer).
+# The first linux-image-* dependency of a package. sed prints it and reads
+# on to the end: a reader that stops early (head -n1) can kill the writer
+# with SIGPIPE, which pipefail turns into a failure.
 first_image_dep() {
-	sed -n '/^ *|\{0,1\}Depends: \(linux-image-[^ ]*\)$/{s//\1/p;q}'
+	sed -n '/^ *|\{0,1\}Depends: \(linux-image-[^ ]*\)$/{s//\1/p;:a;n;ba}'
 }
 
 resolve_meta_apt() {
@@ -372,10 +373,11 @@ sapt_download() {	# SUITE PKG...
 	sapt_get "$1" download -qq "${@:2}" >/dev/null 2>&1
 }
 
-# The candidate version of PKG in SUITE (sed quits at the first one).
+# The candidate version of PKG in SUITE (the first; sed reads on to the
+# end, as in first_image_dep).
 pkg_version() {	# SUITE PKG
 	sapt_cache "$1" show --no-all-versions "$2" 2>/dev/null |
-		sed -n '/^Version: /{s///p;q}'
+		sed -n '/^Version: /{s///p;:a;n;ba}'
 }
 
 # The common headers (60 MB unpacked) are the same for every flavour of an

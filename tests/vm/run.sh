@@ -9,7 +9,8 @@
 #   - the in-VM check lines (TEST: <name> [ OK ] / [FAIL] / [SKIP]);
 #   - that the VM booted, every scenario ran to completion and /init printed
 #     its success marker (so a hang, a panic or a crashed script fails);
-#   - the kernel log for WARNING:, BUG:, Oops, Call Trace and Kernel panic,
+#   - the kernel log for WARNING:, BUG:, kernel BUG at, Oops, Call Trace and
+#     Kernel panic,
 #     and the taint flags for anything beyond the O/E an out-of-tree module
 #     sets - each its own check line.
 # Ends with "<kernelrelease>: N passed, N failed, N skipped" per kernel and,
@@ -223,7 +224,8 @@ judge() {
 	klog=$(awk '/^DG-DMESG-BEGIN/ { on = 1; next } /^DG-DMESG-END/ { on = 0 }
 		on || /^\[ *[0-9]+\.[0-9]+\]/' "$clean")
 	local pat hits
-	for pat in 'WARNING:' 'BUG:' 'Oops' 'Call Trace' 'Kernel panic'; do
+	# "kernel BUG at FILE:LINE!" (BUG_ON) has no "BUG:".
+	for pat in 'WARNING:' 'BUG:' 'kernel BUG at' 'Oops' 'Call Trace' 'Kernel panic'; do
 		hits=$(grep -F -- "$pat" <<<"$klog" | sort -u | head -n 10 || :)
 		if [ -z "$hits" ]; then
 			host_check "kernel log: no '$pat'" OK

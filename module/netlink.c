@@ -34,6 +34,14 @@ static const struct nla_policy dg_set_dev_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_MODE]	= NLA_POLICY_MAX(NLA_U8, DEMUXGUARD_MODE_MAX),
 };
 
+/*
+ * For the commands that take no attribute: every type is NLA_UNSPEC, which
+ * strict validation rejects. Without a policy of its own an op gets the
+ * family's maxattr and genetlink's one-entry reject-all policy, which 7.x
+ * then indexes out of bounds (BUG at lib/nlattr.c).
+ */
+static const struct nla_policy dg_no_attr_policy[DEMUXGUARD_A_MAX + 1] = {};
+
 static const struct nla_policy dg_rule_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_RULE_PREFIX] = { .type = NLA_NUL_STRING,
 				       .len = DEMUXGUARD_PREFIX_MAXLEN },
@@ -415,6 +423,8 @@ static const struct genl_ops dg_genl_ops[] = {
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_STATUS,
 		.doit	= dg_get_status_doit,
+		.policy	= dg_no_attr_policy,
+		.maxattr = DEMUXGUARD_A_MAX,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_DEV,
@@ -454,6 +464,8 @@ static const struct genl_ops dg_genl_ops[] = {
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_RULE,
 		.dumpit	= dg_get_rule_dumpit,
+		.policy	= dg_no_attr_policy,
+		.maxattr = DEMUXGUARD_A_MAX,
 	},
 	{
 		.cmd	= DEMUXGUARD_CMD_GET_STATS,

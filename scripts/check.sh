@@ -63,7 +63,7 @@ host=yes
 ALL_SCENARIOS="baseline veto rules cli lifecycle loadrace fuzz doctor churn teardown"
 # Which scenarios each kernel runs: "SHORT-NAME ARCH SCENARIOS|all". The
 # short names are scripts/kernels.sh's; a kernel not listed for an
-# architecture is not booted there. Timings per VM are in the README.
+# architecture is not booted there. Measured VM times: tests/vm/README.md.
 PLAN=(
 	"5.10     amd64  all"
 	"6.1      amd64  all"

@@ -138,19 +138,17 @@ static struct sock *dg_demux_lookup(const struct sk_buff *skb, enum dg_family fa
 	if (fam == DG_FAMILY_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
-		return __inet_lookup_established(net, dg_tcp_hashinfo(net),
-						 iph->saddr, th->source,
-						 iph->daddr, ntohs(th->dest),
-						 skb->skb_iif, inet_sdif(skb));
+		return dg_inet_lookup_established(net, iph->saddr, th->source,
+						  iph->daddr, ntohs(th->dest),
+						  skb->skb_iif, dg_inet_sdif(skb));
 	}
 #if IS_ENABLED(CONFIG_IPV6)
 	{
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 
-		return __inet6_lookup_established(net, dg_tcp_hashinfo(net),
-						  &ip6h->saddr, th->source,
-						  &ip6h->daddr, ntohs(th->dest),
-						  inet6_iif(skb), inet6_sdif(skb));
+		return dg_inet6_lookup_established(net, &ip6h->saddr, th->source,
+						   &ip6h->daddr, ntohs(th->dest),
+						   inet6_iif(skb), inet6_sdif(skb));
 	}
 #else
 	return NULL;

@@ -80,9 +80,6 @@ static bool dg_mode_host_wide(u8 mode)
 	return mode == DEMUXGUARD_MODE_MONITOR;
 }
 
-/* GET_STATUS and GET_RULE take no attribute: refuse any (strict). */
-static const struct nla_policy dg_no_attr_policy[DEMUXGUARD_A_MAX + 1] = {};
-
 static const struct nla_policy dg_dev_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_IFINDEX]	= NLA_POLICY_MIN(NLA_U32, 1),
 	[DEMUXGUARD_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
@@ -93,6 +90,14 @@ static const struct nla_policy dg_set_dev_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_IFNAME]	= { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
 	[DEMUXGUARD_A_MODE]	= NLA_POLICY_MAX(NLA_U8, DEMUXGUARD_MODE_MAX),
 };
+
+/*
+ * GET_STATUS and GET_RULE take no attribute: every type is NLA_UNSPEC, which
+ * strict validation rejects. Without a policy of its own an op gets the
+ * family's maxattr and genetlink's one-entry reject-all policy, which 7.x
+ * then indexes out of bounds (BUG at lib/nlattr.c).
+ */
+static const struct nla_policy dg_no_attr_policy[DEMUXGUARD_A_MAX + 1] = {};
 
 static const struct nla_policy dg_rule_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_RULE_PREFIX] = { .type = NLA_NUL_STRING,

@@ -21,6 +21,8 @@ PACKAGES=(
 	# arm64: cross compiler (libc6-dev-arm64-cross links the static
 	# in-VM tools, and is only a recommendation of the compiler)
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	# build roots for the kernels of other Debian suites (scripts/buildroot.sh)
+	debootstrap
 	# QEMU selftests: the VM, its initramfs and what goes into it
 	qemu-system-x86 qemu-system-arm busybox-static cpio iproute2 xz-utils zstd
 	# test scripts and lint

@@ -84,9 +84,10 @@ if [ -n "$kbuild" ]; then
 	kmoddir=$kbuild
 	kstamp=$kbuild/modules.builtin
 else
-	kroot=$("$KERNELS" root "$rel")
-	kmoddir=$kroot/lib/modules/$rel
-	kstamp=$kroot/.complete
+	# lib/modules/REL or, in 7.x's split packages, usr/lib/modules/REL:
+	# kernels.sh knows where.
+	kmoddir=$("$KERNELS" moddir "$rel")
+	kstamp=$("$KERNELS" root "$rel")/.complete
 fi
 
 # Is module $1 built into the kernel?
@@ -316,7 +317,9 @@ if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
 	done
 	# modules.order names compressed files; depmod only needs the tree.
 	sed -i 's/\.ko\.[a-z]*$/.ko/' "$mdir/modules.order" 2>/dev/null || true
-	depmod -b "$base" "$rel"
+	# 7.x's packages have no modules.order and modules.builtin*, which
+	# depmod only warns about.
+	depmod -b "$base" "$rel" 2>&1 | { grep -v 'could not open modules\.\(order\|builtin\)' || :; } >&2
 
 	write_init "$base/init"
 	cpio_gz "$base" >"$cache/base.cpio.gz.tmp"
@@ -361,7 +364,7 @@ if [ ${#extra_kos[@]} -gt 0 ]; then
 		[ -f "$ko" ] || die "no such module: $ko"
 		install_ko "$ko" "$ov/lib/modules/$rel/extra/$(basename "${ko%.ko*}").ko"
 	done
-	depmod -b "$ov" "$rel"
+	depmod -b "$ov" "$rel" 2>&1 | { grep -v 'could not open modules\.\(order\|builtin\)' || :; } >&2
 fi
 
 mkdir -p "$(dirname "$out")"

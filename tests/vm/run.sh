@@ -9,7 +9,8 @@
 #   - the in-VM check lines (TEST: <name> [ OK ] / [FAIL] / [SKIP]);
 #   - that the VM booted, every scenario ran to completion and /init printed
 #     its success marker (so a hang, a panic or a crashed script fails);
-#   - the kernel log for WARNING:, BUG:, Oops, Call Trace and Kernel panic,
+#   - the kernel log for WARNING:, BUG:, kernel BUG at, Oops, Call Trace and
+#     Kernel panic,
 #     and the taint flags for anything beyond the O/E an out-of-tree module
 #     sets - each its own check line.
 # Ends with "<kernelrelease>: N passed, N failed, N skipped" per kernel and,
@@ -18,12 +19,14 @@
 # (Graviton) kernels in qemu-system-aarch64; only the QEMU command line,
 # the console device and where the VM's binaries come from differ.
 #
-# Usage: run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|6.1|6.12|all]
+# Usage: run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|SHORT|all]
 #               [--kernel-image IMAGE --kernel-build DIR]
 #               [--timeout SECONDS] [-q] [--shell] SCENARIO...
 #   SCENARIO is a name under tests/vm/scenarios/ (baseline) or a path.
-#   --arch: which kernels 6.1, 6.12 and all mean (default $DG_ARCH, else
-#     amd64); a full kernelrelease names its architecture itself.
+#   SHORT is a short name from scripts/kernels.sh's table: 5.10, 6.1,
+#     6.12, newest (or its line, e.g. 7.3), 6.1-rt, 6.12-rt.
+#   --arch: which kernels the short names and all mean (default $DG_ARCH,
+#     else amd64); a full kernelrelease names its architecture itself.
 #   -q: show only check lines and markers, not the whole console.
 #   --shell: boot the same VM with a shell on the console instead.
 #   --kernel-image IMAGE --kernel-build DIR: instead of a Debian kernel,
@@ -148,7 +151,9 @@ host_check() {	# NAME OK|FAIL [DETAIL]
 	local res=" OK "
 	[ "$2" = OK ] || res=FAIL
 	printf '[%s] TEST: %-60s [%s]\n' "$rel" "$1" "$res"
-	[ -z "${3:-}" ] || printf '%s\n' "$3" | head -n 20 | sed 's/^/    | /'
+	# sed stops reading itself: no pipe into head, whose early exit could
+	# kill the writer under pipefail.
+	[ -z "${3:-}" ] || sed -n '1,20s/^/    | /p' <<<"$3"
 	if [ "$2" = OK ]; then npass=$((npass + 1)); else nfail=$((nfail + 1)); fi
 }
 
@@ -219,7 +224,8 @@ judge() {
 	klog=$(awk '/^DG-DMESG-BEGIN/ { on = 1; next } /^DG-DMESG-END/ { on = 0 }
 		on || /^\[ *[0-9]+\.[0-9]+\]/' "$clean")
 	local pat hits
-	for pat in 'WARNING:' 'BUG:' 'Oops' 'Call Trace' 'Kernel panic'; do
+	# "kernel BUG at FILE:LINE!" (BUG_ON) has no "BUG:".
+	for pat in 'WARNING:' 'BUG:' 'kernel BUG at' 'Oops' 'Call Trace' 'Kernel panic'; do
 		hits=$(grep -F -- "$pat" <<<"$klog" | sort -u | head -n 10 || :)
 		if [ -z "$hits" ]; then
 			host_check "kernel log: no '$pat'" OK
@@ -260,7 +266,9 @@ for rel in "${rels[@]}"; do
 	if [ -n "$kimage" ]; then
 		vmlinuz=$kimage
 	else
-		"$KERNELS" fetch "$rel" >/dev/null
+		# Booting needs the image only; building (and so the headers or
+		# the build root) is build-module.sh's.
+		"$KERNELS" fetch-image "$rel" >/dev/null
 		vmlinuz=$("$KERNELS" image "$rel")
 	fi
 	rarch=$("$KERNELS" arch "$rel")

@@ -154,10 +154,10 @@ static void sgp_node(uint32_t local_pref, bool v6)
 
 /* The module loaded with @n hooks named as the module names them. */
 static struct dg_hook all_hooks[] = {
-	{ "tcp_v4_early_demux", true, false, 0 },
-	{ "tcp_v6_early_demux", true, false, 0 },
-	{ "ip_forward", true, true, 0 },
-	{ "ip6_forward", true, true, 0 },
+	{ .name = "tcp_v4_early_demux", .attached = true, .armed = false },
+	{ .name = "tcp_v6_early_demux", .attached = true, .armed = false },
+	{ .name = "ip_forward", .attached = true, .armed = true },
+	{ .name = "ip6_forward", .attached = true, .armed = true },
 };
 
 static void module_(void)

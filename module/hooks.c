@@ -233,11 +233,11 @@ static void dg_hook_unregister(struct dg_hook *h)
  * monitor used to probe) crashed Debian's 6.1 kernel (a jump to address 0;
  * reproduced with the kernel's own kprobe_events and no module loaded), and
  * modes are switched on and off on busy nodes. An ftrace-based probe also
- * saves a full pt_regs and looks itself up on every hit. So every probe goes on the instruction after the ftrace call site
- * instead: an ordinary kprobe that the kernel optimises into a jump, which
- * measured cheaper (docs/PERFORMANCE.md); the arguments are still in their
- * registers there. If that address cannot be probed, the ftrace site is
- * used.
+ * saves a full pt_regs and looks itself up on every hit. So every probe
+ * goes on the instruction after the ftrace call site instead: an ordinary
+ * kprobe that the kernel optimises into a jump, which measured cheaper
+ * (docs/PERFORMANCE.md); the arguments are still in their registers there.
+ * If that address cannot be probed, the ftrace site is used.
  */
 #if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
 static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)

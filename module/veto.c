@@ -146,7 +146,7 @@ static int dg_veto_attach_nf_ingress(struct dg_veto *v, struct net_device *dev)
  */
 void dg_veto_attach(struct dg_veto *v, struct net_device *dev)
 {
-	int rx_err = -EPERM, nf_err = -EPERM;	/* EPERM: not allowed by veto_hook= */
+	int rx_err = 0, nf_err = 0;
 	enum dg_veto_hook_id id;
 
 	ASSERT_RTNL();
@@ -169,8 +169,15 @@ void dg_veto_attach(struct dg_veto *v, struct net_device *dev)
 		dg_veto_last_error[DG_VETO_NF_INGRESS] = -nf_err;
 	}
 	v->error = dg_use_nf_ingress ? -nf_err : -rx_err;
-	pr_warn("%s: veto not attached (rx_handler: %d, nf_ingress: %d): interface NOT guarded\n",
-		dev->name, rx_err, nf_err);
+	if (!dg_use_nf_ingress)
+		pr_warn("%s: veto not attached (rx_handler: %d; netfilter not allowed by veto_hook=%s): interface NOT guarded\n",
+			dev->name, rx_err, veto_hook);
+	else if (!dg_use_rx_handler)
+		pr_warn("%s: veto not attached (nf_ingress: %d; rx_handler not allowed by veto_hook=%s): interface NOT guarded\n",
+			dev->name, nf_err, veto_hook);
+	else
+		pr_warn("%s: veto not attached (rx_handler: %d, nf_ingress: %d): interface NOT guarded\n",
+			dev->name, rx_err, nf_err);
 	return;
 
 attached:

@@ -236,7 +236,7 @@ check_grep "neither: prometheus gauge is 1" \
 	"^demuxguard_unguarded\\{ifname=\"$POD\",mode=\"veto\"\\} 1\$" \
 	demuxguard stats --format prometheus
 check_grep "neither: the kernel log names the interface" \
-	"$POD: veto not attached \\(rx_handler: -16, nf_ingress: -1\\): interface NOT guarded" dmesg
+	"$POD: veto not attached \\(rx_handler: -16; netfilter not allowed by veto_hook=rx_handler\\): interface NOT guarded" dmesg
 for fam in ipv4 ipv6; do
 	check_fail_grep "neither: $fam node->pod still times out" "timed out" \
 		node_to_pod $fam -t "$FAIL_MS"

@@ -106,6 +106,7 @@ static rx_handler_result_t dg_veto_rx_handler(struct sk_buff **pskb)
 	return RX_HANDLER_PASS;
 }
 
+#if IS_ENABLED(CONFIG_NETFILTER_INGRESS)
 static unsigned int dg_veto_nf_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
@@ -119,15 +120,8 @@ static unsigned int dg_veto_nf_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-static int dg_veto_attach_rx_handler(struct dg_veto *v, struct net_device *dev)
-{
-	return netdev_rx_handler_register(dev, dg_veto_rx_handler, v);
-}
-
 static int dg_veto_attach_nf_ingress(struct dg_veto *v, struct net_device *dev)
 {
-	if (!IS_ENABLED(CONFIG_NETFILTER_INGRESS))
-		return -EOPNOTSUPP;
 	memset(&v->ops, 0, sizeof(v->ops));
 	v->ops.hook = dg_veto_nf_hook;
 	v->ops.priv = v;
@@ -137,6 +131,27 @@ static int dg_veto_attach_nf_ingress(struct dg_veto *v, struct net_device *dev)
 	v->ops.priority = INT_MAX;
 	v->ops.dev = dev;
 	return nf_register_net_hook(dev_net(dev), &v->ops);
+}
+
+static void dg_veto_detach_nf_ingress(struct dg_veto *v)
+{
+	nf_unregister_net_hook(dev_net(v->dev), &v->ops);
+}
+#else
+/* No netfilter ingress hook in this kernel: the rx_handler only. */
+static int dg_veto_attach_nf_ingress(struct dg_veto *v, struct net_device *dev)
+{
+	return -EOPNOTSUPP;
+}
+
+static void dg_veto_detach_nf_ingress(struct dg_veto *v)
+{
+}
+#endif
+
+static int dg_veto_attach_rx_handler(struct dg_veto *v, struct net_device *dev)
+{
+	return netdev_rx_handler_register(dev, dg_veto_rx_handler, v);
 }
 
 /*
@@ -203,7 +218,7 @@ void dg_veto_detach(struct dg_veto *v)
 		dg_veto_users[DG_VETO_RX_HANDLER]--;
 		break;
 	case DEMUXGUARD_HOOK_KIND_NF_INGRESS:
-		nf_unregister_net_hook(dev_net(v->dev), &v->ops);
+		dg_veto_detach_nf_ingress(v);
 		dg_veto_users[DG_VETO_NF_INGRESS]--;
 		break;
 	}

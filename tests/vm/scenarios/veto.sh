@@ -259,6 +259,23 @@ check_fail "load: the module is not loaded" test -d /sys/module/demuxguard
 check "load: with the default veto_hook it loads" modprobe demuxguard "rules=$POD=veto"
 check_output "load: and guards $POD on nf_ingress" "nf_ingress" dg_field "$POD" veto_hook
 check "load: ipv6 node->pod works" node_to_pod ipv6 -b 1000 -t "$OK_MS"
+
+# --- unload under traffic, on the netfilter hook --------------------------
+# (lifecycle.sh does the same on the rx_handler.) Packets hold the shared
+# dst without a reference until routed; unload must wait for them.
+for fam in ipv4 ipv6; do
+	if [ $fam = ipv4 ]; then a=$SGP_POD_IP4; else a=$SGP_POD_IP6; fi
+	run_bg root dgnet rr "$a" "$SGP_PORT" -n 1000000 -b 100 -t "$OK_MS"
+	run_bg "$SGP_POD_NS" dgnet connect \
+		"$([ $fam = ipv4 ] && echo "$SGP_NODE_IP4" || echo "$SGP_NODE_IP6")" \
+		"$NODE_PORT" -n 1000 -b 100000 -t "$OK_MS"
+done
+check "unload: traffic flows through nf_ingress" busywait 10000 sh -c \
+	". /dg/demuxguard.sh; [ \$(dg_hook_num nf_ingress hits) -gt 200 ]"
+check "unload: modprobe -r under traffic" modprobe -r demuxguard
+check_fail "unload: the module is gone" test -d /sys/module/demuxguard
+check "unload: reload and unload again under traffic" sh -c \
+	"modprobe demuxguard rules=$POD=veto && sleep 1 && modprobe -r demuxguard"
 check "load: ip link del dgmv0" ip link del dgmv0
 
 check_klog "kernel log: clean after veto"

@@ -122,7 +122,6 @@ tr=/sys/kernel/tracing
 [ -e $tr/kprobe_events ] || mount -t tracefs nodev $tr 2>/dev/null || :
 kp_add()	# NAME SYMBOL
 {
-	grep -qw "$2" /proc/kallsyms || { echo "$2: no symbol"; return 0; }
 	echo "p:dgtest/$1 $2" >>$tr/kprobe_events &&
 		echo 1 >$tr/events/dgtest/$1/enable
 }
@@ -139,7 +138,11 @@ if [ -e $tr/kprobe_events ]; then
 	defer kp_clear
 	check "ftrace: kprobe on ip_forward" kp_add fwd4 ip_forward
 	check "ftrace: kprobe on ip6_forward" kp_add fwd6 ip6_forward
-	check "ftrace: kprobe on tcp_v4_early_demux (if a symbol)" kp_add edm4 tcp_v4_early_demux
+	if grep -qw tcp_v4_early_demux /proc/kallsyms; then
+		check "ftrace: kprobe on tcp_v4_early_demux" kp_add edm4 tcp_v4_early_demux
+	else
+		skip "ftrace: kprobe on tcp_v4_early_demux" "not a symbol here (static, inlined: 7.x)"
+	fi
 	for fam in ipv4 ipv6; do
 		check "ftrace: $fam node->pod still works under the probes" \
 			node_to_pod $fam -n 3 -b 1000 -t "$OK_MS"

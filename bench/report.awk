@@ -80,11 +80,14 @@ BEGIN {
 	COLT[3] = "forwarded"; COLX[3] = "rr"; COLN[3] = "forwarded RR"
 	COLT[4] = "forwarded"; COLX[4] = "crr"; COLN[4] = "forwarded CRR"
 	# Targets: the lowest acceptable ratio to (a), per configuration and
-	# traffic. (f) has no target in the issue beyond "documented, <= 3 %".
-	TGT["c", "terminated"] = 0.999; TGT["c", "forwarded"] = 0.999
-	TGT["d", "terminated"] = 0.998; TGT["d", "forwarded"] = 0.995
-	TGT["e", "terminated"] = 0.998; TGT["e", "forwarded"] = 0.995
-	TGT["f", "terminated"] = 0.97;  TGT["f", "forwarded"] = 0.97
+	# traffic (issue 11's "done when"). "b" means (b)'s own ratio in the
+	# same run: terminated traffic arriving on a guarded interface loses
+	# early demux and must be no worse than tcp_early_demux=0. (f) has no
+	# target beyond "documented, <= 3 %".
+	TGT["c", "terminated"] = 0.999;  TGT["c", "forwarded"] = 0.999
+	TGT["d", "terminated"] = 0.9995; TGT["d", "forwarded"] = 0.9995
+	TGT["e", "terminated"] = "b";    TGT["e", "forwarded"] = 1.003
+	TGT["f", "terminated"] = 0.97;   TGT["f", "forwarded"] = 0.97
 	probe_missed = ""
 	nhooks = 0; nload = 0; ncnt = 0; ninfo = 0
 }
@@ -268,8 +271,16 @@ END {
 		for (c = 1; c <= ncol; c++) {
 			k = cf SUBSEP COLT[c] SUBSEP COLX[c]
 			want = TGT[cf, COLT[c]]
+			wname = want
+			if (want == "b") {
+				kb = "b" SUBSEP COLT[c] SUBSEP COLX[c]
+				if (!(kb in ratio))
+					continue
+				want = ratio[kb]
+				wname = sprintf("(b) %.4f", want)
+			}
 			nt++
-			tname[nt] = LABEL[cf] ", " COLN[c] " >= " want
+			tname[nt] = LABEL[cf] ", " COLN[c] " >= " wname
 			tmet[nt] = ratio[k] >= want
 			tval[nt] = sprintf("%.4f", ratio[k])
 		}

@@ -87,20 +87,6 @@ const struct dg_rule *dg_doctor_covering_rule(const struct dg_rule_list *l,
 	return best;
 }
 
-const char *dg_hook_kind_name(int kind)
-{
-	static const char *const names[] = {
-		[DEMUXGUARD_HOOK_KIND_NONE] = "none",
-		[DEMUXGUARD_HOOK_KIND_KPROBE] = "kprobe",
-		[DEMUXGUARD_HOOK_KIND_RX_HANDLER] = "rx_handler",
-		[DEMUXGUARD_HOOK_KIND_NF_INGRESS] = "nf_netdev_ingress",
-	};
-
-	if (kind < 0 || (size_t)kind >= sizeof(names) / sizeof(names[0]))
-		return "unknown";
-	return names[kind];
-}
-
 /* Is the (old module's) hook called @name attached and armed? */
 static bool hook_ready(const struct dg_status *st, const char *name)
 {
@@ -134,16 +120,11 @@ static bool veto_guards(const struct dg_doctor_input *in,
 				  "to it");
 			return false;
 		}
-		for (size_t i = 0; i < st->n_hooks; i++) {
-			const struct dg_hook *h = &st->hooks[i];
-
-			if (h->kind != x->veto_hook || (h->attached && !h->error))
-				continue;
-			sb_printf(b, "; mode veto, but the module reports its "
-				  "%s hook %s", h->name, h->error ?
-				  strerror((int)h->error) : "not attached");
-			return false;
-		}
+		/*
+		 * The interface's own report decides: a hook kind's error in
+		 * status is the last failed attach anywhere (another interface
+		 * may have fallen back from a busy rx_handler), not this one's.
+		 */
 		return true;
 	}
 	/* A module from before per-interface veto hooks: its probes. */
@@ -402,7 +383,7 @@ static void module_view(struct dg_doctor_if *x, const struct dg_doctor_input *in
 	if (d) {
 		x->mode = d->mode;
 		x->source = d->source;
-		x->veto_hook_known = d->veto_hook >= 0;
+		x->veto_hook_known = d->has_veto_hook;
 		x->veto_hook = d->veto_hook;
 		x->hook_error = d->hook_error;
 		for (int f = 0; f < DG_FAM_COUNT; f++) {

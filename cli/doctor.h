@@ -253,8 +253,6 @@ int dg_doctor_exit_status(const struct dg_doctor_report *rep);
 /* The commands that would protect what @rep finds at risk (suggest.c). */
 int dg_doctor_suggest(struct dg_doctor_report *rep,
 		      const struct dg_doctor_input *in);
-/* "rx_handler", "nf_netdev_ingress", ...: enum demuxguard_hook_kind. */
-const char *dg_hook_kind_name(int kind);
 /* The module's entry for an interface, and its covering prefix rule. */
 const struct dg_dev *dg_doctor_find_dev(const struct dg_doctor_input *in,
 					const char *name, uint32_t ifindex);

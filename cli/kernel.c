@@ -34,14 +34,17 @@ static struct nla_policy attr_policy[DEMUXGUARD_A_MAX + 1] = {
 	[DEMUXGUARD_A_NR_RULES] = { .type = NLA_U32 },
 	[DEMUXGUARD_A_VETO_HOOK] = { .type = NLA_U8 },
 	[DEMUXGUARD_A_HOOK_ERROR] = { .type = NLA_U32 },
+	[DEMUXGUARD_A_NR_UNGUARDED] = { .type = NLA_U32 },
 };
 
 static struct nla_policy hook_policy[DEMUXGUARD_HOOK_A_MAX + 1] = {
 	[DEMUXGUARD_HOOK_A_ATTACHED] = { .type = NLA_U8 },
 	[DEMUXGUARD_HOOK_A_ARMED] = { .type = NLA_U8 },
 	[DEMUXGUARD_HOOK_A_MISSED] = { .type = NLA_U64 },
+	[DEMUXGUARD_HOOK_A_HITS] = { .type = NLA_U64 },
 	[DEMUXGUARD_HOOK_A_KIND] = { .type = NLA_U8 },
 	[DEMUXGUARD_HOOK_A_ERROR] = { .type = NLA_U32 },
+	[DEMUXGUARD_HOOK_A_USERS] = { .type = NLA_U32 },
 };
 
 static struct nla_policy stat_policy[DEMUXGUARD_STAT_MAX + 1] = {
@@ -68,6 +71,9 @@ const char *dg_attr_name(int type)
 		[DEMUXGUARD_A_STATS_IPV6] = "stats_ipv6",
 		[DEMUXGUARD_A_NR_IFACES] = "nr_ifaces",
 		[DEMUXGUARD_A_NR_RULES] = "nr_rules",
+		[DEMUXGUARD_A_VETO_HOOK] = "veto_hook",
+		[DEMUXGUARD_A_HOOK_ERROR] = "hook_error",
+		[DEMUXGUARD_A_NR_UNGUARDED] = "nr_unguarded",
 	};
 
 	if (type < 0 || type > DEMUXGUARD_A_MAX || !names[type])
@@ -125,9 +131,9 @@ int dg_decode_dev(struct nlmsghdr *nlh, struct dg_dev *dev)
 		      nla_get_u8(tb[DEMUXGUARD_A_SOURCE]) :
 		      DEMUXGUARD_SOURCE_NONE;
 	get_string(dev->rule, sizeof(dev->rule), tb[DEMUXGUARD_A_RULE_PREFIX]);
-	/* Absent from a module older than the CLI: -1, "not reported". */
+	dev->has_veto_hook = tb[DEMUXGUARD_A_VETO_HOOK];
 	dev->veto_hook = tb[DEMUXGUARD_A_VETO_HOOK] ?
-			 nla_get_u8(tb[DEMUXGUARD_A_VETO_HOOK]) : -1;
+			 nla_get_u8(tb[DEMUXGUARD_A_VETO_HOOK]) : 0;
 	dev->hook_error = tb[DEMUXGUARD_A_HOOK_ERROR] ?
 			  nla_get_u32(tb[DEMUXGUARD_A_HOOK_ERROR]) : 0;
 	rc = decode_counters(tb[DEMUXGUARD_A_STATS_IPV4], dev->stats[DG_FAM_IPV4]);
@@ -168,6 +174,9 @@ int dg_decode_status(struct nlmsghdr *nlh, struct dg_status *st)
 		st->nr_ifaces = nla_get_u32(tb[DEMUXGUARD_A_NR_IFACES]);
 		st->nr_rules = nla_get_u32(tb[DEMUXGUARD_A_NR_RULES]);
 	}
+	st->has_unguarded = tb[DEMUXGUARD_A_NR_UNGUARDED];
+	if (st->has_unguarded)
+		st->nr_unguarded = nla_get_u32(tb[DEMUXGUARD_A_NR_UNGUARDED]);
 
 	/* HOOK repeats, once per hook: genlmsg_parse kept only the last. */
 	gnlh = nlmsg_data(nlh);
@@ -190,8 +199,13 @@ int dg_decode_status(struct nlmsghdr *nlh, struct dg_status *st)
 			   nla_get_u8(hb[DEMUXGUARD_HOOK_A_ARMED]);
 		h->missed = hb[DEMUXGUARD_HOOK_A_MISSED] ?
 			    nla_get_u64(hb[DEMUXGUARD_HOOK_A_MISSED]) : 0;
+		h->has_details = hb[DEMUXGUARD_HOOK_A_KIND] && hb[DEMUXGUARD_HOOK_A_HITS];
 		h->kind = hb[DEMUXGUARD_HOOK_A_KIND] ?
 			  nla_get_u8(hb[DEMUXGUARD_HOOK_A_KIND]) : -1;
+		h->hits = hb[DEMUXGUARD_HOOK_A_HITS] ?
+			  nla_get_u64(hb[DEMUXGUARD_HOOK_A_HITS]) : 0;
+		h->users = hb[DEMUXGUARD_HOOK_A_USERS] ?
+			   nla_get_u32(hb[DEMUXGUARD_HOOK_A_USERS]) : 0;
 		h->error = hb[DEMUXGUARD_HOOK_A_ERROR] ?
 			   nla_get_u32(hb[DEMUXGUARD_HOOK_A_ERROR]) : 0;
 	}

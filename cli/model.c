@@ -13,27 +13,27 @@
 const struct dg_counter_desc dg_counters[DG_C_COUNT] = {
 	[DG_C_DEMUX_CALLS] = {
 		"demux_calls", DEMUXGUARD_STAT_DEMUX_CALLS, "monitor",
-		"TCP early-demux calls for packets received on the interface.",
+		"TCP packets received on the interface that early demux looked at (counted where routing sent them: ip_local_deliver, ip6_input, ip_forward, ip6_forward).",
 	},
 	[DG_C_SK_HITS] = {
 		"sk_hits", DEMUXGUARD_STAT_SK_HITS, "monitor",
-		"Early-demux calls that attached a local socket.",
+		"Of those, packets carrying the local socket early demux attached.",
 	},
 	[DG_C_DST_HITS] = {
 		"dst_hits", DEMUXGUARD_STAT_DST_HITS, "monitor",
-		"Early-demux calls that also attached the socket's cached input route.",
+		"Of those, packets whose route is the socket's cached input route (early demux set it).",
 	},
 	[DG_C_IIF_MISMATCH] = {
 		"iif_mismatch", DEMUXGUARD_STAT_IIF_MISMATCH, "monitor",
-		"Attached sockets whose cached input route was learned on another interface.",
+		"Packets with an attached socket whose cached input route was learned on another interface.",
 	},
 	[DG_C_FWD_SK_DROPS] = {
 		"fwd_sk_drops", DEMUXGUARD_STAT_FWD_SK_DROPS, "monitor",
-		"Packets that reached IP forwarding still carrying an early-demux socket; the kernel drops them.",
+		"Packets that reached IP forwarding (ip_forward, ip6_forward) carrying a socket; the kernel drops them.",
 	},
 	[DG_C_VETOED] = {
 		"vetoed", DEMUXGUARD_STAT_VETOED, "veto",
-		"Such packets whose socket the module removed, so they were forwarded instead of dropped.",
+		"IPv4/IPv6 packets the veto's hook marked at the interface's receive hook so early demux skipped them; routing then forwards or delivers them as usual.",
 	},
 };
 
@@ -55,6 +55,25 @@ static const char *const source_names[] = {
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const hook_kind_names[] = {
+	[DEMUXGUARD_HOOK_KIND_NONE] = "none",
+	[DEMUXGUARD_HOOK_KIND_KPROBE] = "kprobe",
+	[DEMUXGUARD_HOOK_KIND_RX_HANDLER] = "rx_handler",
+	[DEMUXGUARD_HOOK_KIND_NF_INGRESS] = "nf_ingress",
+};
+
+const char *dg_hook_kind_name(int kind)
+{
+	if (kind < 0 || (size_t)kind >= ARRAY_SIZE(hook_kind_names))
+		return "unknown";
+	return hook_kind_names[kind];
+}
+
+bool dg_dev_unguarded(const struct dg_dev *d)
+{
+	return d->mode == DEMUXGUARD_MODE_VETO && d->hook_error != 0;
+}
 
 const char *dg_mode_name(int mode)
 {

@@ -65,8 +65,12 @@ struct dg_hook {
 	bool attached;
 	bool armed;
 	uint64_t missed;
-	int kind;		/* enum demuxguard_hook_kind, -1: not reported */
-	uint32_t error;		/* errno of a failed attach, 0: none */
+	/* Absent from a module older than the CLI: has_details is false. */
+	bool has_details;
+	int kind;		/* enum demuxguard_hook_kind */
+	uint64_t hits;		/* times its handler ran since load */
+	uint32_t users;		/* interfaces that need it now */
+	uint32_t error;		/* errno (positive) of a failed attach, or 0 */
 };
 
 struct dg_status {
@@ -79,6 +83,9 @@ struct dg_status {
 	bool has_objects;
 	uint32_t nr_ifaces;
 	uint32_t nr_rules;
+	/* Interfaces in veto that no veto hook guards (absent: has_unguarded false). */
+	bool has_unguarded;
+	uint32_t nr_unguarded;
 };
 
 /* One DEV message: policy of an interface and, for GET_STATS, counters. */
@@ -88,9 +95,10 @@ struct dg_dev {
 	int mode;		/* enum demuxguard_mode or DG_MODE_UNKNOWN */
 	int source;		/* enum demuxguard_source */
 	char rule[IFNAMSIZ];	/* prefix of the rule, if source is RULE */
+	bool has_veto_hook;	/* false from a module older than the CLI */
+	int veto_hook;		/* enum demuxguard_hook_kind */
+	uint32_t hook_error;	/* errno (positive): in veto but NOT guarded */
 	uint64_t stats[DG_FAM_COUNT][DG_C_COUNT];
-	int veto_hook;		/* enum demuxguard_hook_kind, -1: not reported */
-	uint32_t hook_error;	/* errno: its mode's hook failed to attach */
 };
 
 struct dg_dev_list {
@@ -113,6 +121,10 @@ struct dg_rule_list {
 /* Names: NULL for a value this CLI does not know (a newer module). */
 const char *dg_mode_name(int mode);
 const char *dg_source_name(int source);
+/* "kprobe", "rx_handler", "nf_ingress", "none"; NULL if unknown. */
+const char *dg_hook_kind_name(int kind);
+/* Is @d's mode one that needs a hook it does not have? */
+bool dg_dev_unguarded(const struct dg_dev *d);
 /* Returns the enum demuxguard_mode value, or -1 if @s is not a mode. */
 int dg_mode_parse(const char *s);
 

@@ -119,6 +119,45 @@ static const char *mode_str(int mode)
 	return s ? s : "unknown";
 }
 
+/*
+ * The per-hook details a newer module reports, keyed by hook name like
+ * "hooks" and "armed": "kind", "hits", "users", and "errors" (only the
+ * hooks whose attach failed: errno name text). Then "unguarded".
+ */
+static void status_json_details(struct json_writer *jw, const struct dg_status *st)
+{
+	bool details = false;
+
+	for (size_t i = 0; i < st->n_hooks; i++)
+		details |= st->hooks[i].has_details;
+	if (details) {
+		json_key(jw, "kind");
+		json_open_object(jw);
+		for (size_t i = 0; i < st->n_hooks; i++)
+			json_kv_string(jw, st->hooks[i].name, dg_hook_kind_name(st->hooks[i].kind));
+		json_close_object(jw);
+		json_key(jw, "hits");
+		json_open_object(jw);
+		for (size_t i = 0; i < st->n_hooks; i++)
+			json_kv_u64(jw, st->hooks[i].name, st->hooks[i].hits);
+		json_close_object(jw);
+		json_key(jw, "users");
+		json_open_object(jw);
+		for (size_t i = 0; i < st->n_hooks; i++)
+			json_kv_u64(jw, st->hooks[i].name, st->hooks[i].users);
+		json_close_object(jw);
+		json_key(jw, "errors");
+		json_open_object(jw);
+		for (size_t i = 0; i < st->n_hooks; i++)
+			if (st->hooks[i].error)
+				json_kv_string(jw, st->hooks[i].name,
+					       strerror((int)st->hooks[i].error));
+		json_close_object(jw);
+	}
+	if (st->has_unguarded)
+		json_kv_u64(jw, "unguarded", st->nr_unguarded);
+}
+
 void dg_print_status(const struct dg_out *o, const struct dg_status *st)
 {
 	struct printer p;
@@ -140,6 +179,7 @@ void dg_print_status(const struct dg_out *o, const struct dg_status *st)
 			json_kv_bool(jw, st->hooks[i].name, st->hooks[i].armed);
 		json_close_object(jw);
 		json_kv_u64(jw, "probe_missed", st->probe_missed);
+		status_json_details(jw, st);
 		if (st->has_objects) {
 			json_key(jw, "objects");
 			json_open_object(jw);
@@ -162,11 +202,22 @@ void dg_print_status(const struct dg_out *o, const struct dg_status *st)
 
 		fputs("hook ", p.f);
 		dg_print_name(p.f, h->name, false);
-		fprintf(p.f, ": %s, %s, missed %" PRIu64 "\n",
+		if (h->has_details)
+			fprintf(p.f, " (%s)", dg_hook_kind_name(h->kind));
+		fprintf(p.f, ": %s, %s, missed %" PRIu64,
 			h->attached ? "attached" : "not attached",
 			h->armed ? "armed" : "disarmed", h->missed);
+		if (h->has_details)
+			fprintf(p.f, ", hits %" PRIu64 ", users %" PRIu32,
+				h->hits, h->users);
+		if (h->error)
+			fprintf(p.f, ", error: %s", strerror((int)h->error));
+		fputc('\n', p.f);
 	}
 	fprintf(p.f, "probe misses: %" PRIu64 "\n", st->probe_missed);
+	if (st->has_unguarded)
+		fprintf(p.f, "unguarded interfaces (veto without a hook): %" PRIu32 "\n",
+			st->nr_unguarded);
 	if (st->has_objects)
 		fprintf(p.f, "objects: %" PRIu32 " interface entries, %" PRIu32
 			" rules (all namespaces)\n", st->nr_ifaces, st->nr_rules);
@@ -178,6 +229,24 @@ static void print_dev_head(struct printer *p, const struct dg_dev *d)
 	print_string(p, "ifname", "", d->ifname, false, "");
 	print_u64(p, "ifindex", " (", d->ifindex, "):");
 	print_string(p, "mode", " mode ", mode_str(d->mode), false, "");
+}
+
+/*
+ * In veto: the hook that guards it (" hook rx_handler"), or why none does
+ * (" NOT GUARDED: Device or resource busy"). JSON: "veto_hook" always
+ * (a module that reports it), "hook_error" only when not guarded.
+ */
+static void print_guard(struct printer *p, const struct dg_dev *d)
+{
+	if (!d->has_veto_hook)
+		return;
+	if (p->json)
+		json_kv_string(&p->jw, "veto_hook", dg_hook_kind_name(d->veto_hook));
+	else if (d->mode == DEMUXGUARD_MODE_VETO && !dg_dev_unguarded(d))
+		fprintf(p->f, " hook %s", dg_hook_kind_name(d->veto_hook));
+	if (dg_dev_unguarded(d))
+		print_string(p, "hook_error", " NOT GUARDED: ",
+			     strerror((int)d->hook_error), false, "");
 }
 
 void dg_print_devs(const struct dg_out *o, const struct dg_dev_list *l)
@@ -208,6 +277,7 @@ void dg_print_devs(const struct dg_out *o, const struct dg_dev_list *l)
 			print_string(&p, "source", " (source ", "unknown", false, ")");
 			break;
 		}
+		print_guard(&p, d);
 		print_text(&p, "\n");
 		close_object(&p);
 	}
@@ -337,6 +407,22 @@ static void print_prometheus(const struct dg_out *o, const struct dg_dev_list *l
 					d->stats[fam][c]);
 			}
 		}
+	}
+
+	fputs("# HELP demuxguard_unguarded 1 if the interface is in veto but no veto hook could attach to it: it is NOT guarded.\n"
+	      "# TYPE demuxguard_unguarded gauge\n", f);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct dg_dev *d = &l->v[i];
+
+		fputs("demuxguard_unguarded{ifname=\"", f);
+		dg_prom_label_value(f, d->ifname);
+		fputs("\",mode=\"", f);
+		dg_prom_label_value(f, mode_str(d->mode));
+		if (o->netns) {
+			fputs("\",netns=\"", f);
+			dg_prom_label_value(f, o->netns);
+		}
+		fprintf(f, "\"} %d\n", dg_dev_unguarded(d) ? 1 : 0);
 	}
 }
 

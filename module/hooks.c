@@ -1,40 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The probes, their handlers and their arming.
+ * monitor's probes, their handlers and their arming.
  *
  * Early demux (tcp_v4_early_demux / tcp_v6_early_demux) may attach a local
- * socket to a packet before routing; if routing then forwards the packet,
- * ip_forward() / ip6_forward() drop it because it carries a socket. Two
- * kinds of probe see this:
+ * socket, and the socket's cached input route, to a packet before routing;
+ * if routing then forwards the packet, ip_forward() / ip6_forward() drop it
+ * because it carries a socket. monitor counts this, per interface, without
+ * changing anything and without probing early demux itself (static and
+ * inlined on 7.x, so not a symbol there): it looks at the packet where
+ * routing sends it, after early demux has run, at
  *
- *  - kprobes on the early-demux functions classify what early demux is
- *    about to do for packets received on a monitor interface (by the same
- *    socket lookup it does). A probe on every TCP receive is not free, so
- *    they are armed only while some interface is in monitor.
- *  - kprobes on ip_forward() / ip6_forward() see the packets the kernel is
- *    about to drop. On a veto interface the handler removes the socket
- *    (routing never looks at skb->sk, so this is exactly "early demux never
- *    attached it"); on a monitor interface it counts the drop. Armed while
- *    some interface is in monitor or veto. The common case, a forwarded
- *    packet without a socket, costs one load and one branch.
+ *   ip_local_deliver() / ip6_input()   (delivered here)
+ *   ip_forward()       / ip6_forward() (forwarded)
  *
- * Handlers run in softirq: no locks, no allocation, an RCU lookup of the
- * interface after the cheap test, per-CPU counters. Arguments are read with
- * regs_get_kernel_argument(), which is arch-neutral (x86-64 and arm64).
+ * which are the dst->input targets of every routed unicast packet and exist
+ * as symbols on every kernel from 5.10 to 7.x. What early demux did is
+ * written on the packet: skb->sk with the sock_edemux destructor, and the
+ * socket's cached route as the packet's dst. So a handler repeats no
+ * socket lookup, takes no reference and changes nothing; it reads the
+ * socket the packet holds a reference to. A socket attached in another way
+ * (bpf_sk_assign, TPROXY's, which uses the same destructor) is indistin-
+ * guishable from early demux's after the fact; it is only read.
+ *
+ * The probes are armed only while some interface is in monitor: a probe on
+ * every received packet is not free. Handlers run in softirq: no locks, no
+ * allocation, an RCU lookup of the interface after the cheap protocol test,
+ * per-CPU counters. Arguments are read with regs_get_kernel_argument(),
+ * which is arch-neutral (x86-64 and arm64).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
+#include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/skbuff.h>
 #include <net/dst.h>
-#include <net/inet_hashtables.h>
-#include <net/inet6_hashtables.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
-#include <linux/tcp.h>
 #include <net/sock.h>
 #include "compat.h"
 #include "hooks.h"
@@ -45,169 +49,114 @@ struct dg_hook {
 	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_register() */
 	bool attached;		/* registered; fixed after init */
 	bool armed;		/* enabled; under dg_config_lock */
+	u32 error;		/* positive errno of a failed registration */
 	struct kprobe kp;
 };
 
-static struct dg_dev *dg_rx_dev_rcu(const struct sk_buff *skb)
-{
-	return dg_dev_lookup_rcu(dev_net(skb->dev), skb->skb_iif);
-}
+struct dg_hook_hits {
+	u64 hits[DG_NR_HOOKS];
+};
 
-/* ---- forwarding: count or veto the drop ---- */
+/* Handler runs, per CPU; summed by readers (64-bit loads, amd64 and arm64). */
+static DEFINE_PER_CPU(struct dg_hook_hits, dg_hook_hits);
 
-static noinline void dg_forward_slow(struct sk_buff *skb, enum dg_family fam)
-{
-	struct dg_dev *d;
+/* Interfaces in monitor, from the last dg_hooks_update(); dg_config_lock. */
+static unsigned int dg_hook_users;
 
-	/* Only a socket that early demux attached is ours to judge. */
-	if (skb->destructor != sock_edemux)
-		return;
-
-	rcu_read_lock();
-	d = dg_rx_dev_rcu(skb);
-	if (d) {
-		switch (READ_ONCE(d->mode)) {
-		case DEMUXGUARD_MODE_VETO:
-			/*
-			 * skb_orphan() without its destructor's possible free:
-			 * drop early demux's reference unless it is the last
-			 * one. Freeing a socket here, with preemption off, is
-			 * not allowed on PREEMPT_RT. If early demux holds the
-			 * last reference, the socket is going away anyway: its
-			 * packet is left to the kernel's drop, which frees it
-			 * where that is allowed.
-			 */
-			if (!refcount_dec_not_one(&skb->sk->sk_refcnt))
-				break;
-			skb->destructor = NULL;
-			skb->sk = NULL;
-			dg_counter_inc(d->counters, fam, DG_VETOED);
-			break;
-		case DEMUXGUARD_MODE_MONITOR:
-			dg_counter_inc(d->counters, fam, DG_FWD_SK_DROPS);
-			break;
-		}
-	}
-	rcu_read_unlock();
-}
-
-static __always_inline int dg_forward(struct pt_regs *regs, enum dg_family fam)
-{
-	struct sk_buff *skb = (struct sk_buff *)regs_get_kernel_argument(regs, 0);
-
-	if (likely(!skb->sk))
-		return 0;
-	dg_forward_slow(skb, fam);
-	return 0;
-}
-
-static int dg_ip_forward_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	return dg_forward(regs, DG_FAMILY_IPV4);
-}
-
-static int dg_ip6_forward_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	return dg_forward(regs, DG_FAMILY_IPV6);
-}
-
-/* ---- early demux: classify (monitor only) ---- */
-
-/*
- * What tcp_v{4,6}_early_demux() is about to do with @skb, found the way it
- * will find it: the established-socket lookup on the same tuple, then the
- * socket's cached input route. The probe sits on the function's entry
- * rather than its return: a kretprobe taken in and out while early demux
- * runs on other CPUs has been seen to crash 6.1 (a return to address 0),
- * and entry probes are cheaper. Runs in softirq before the function, on
- * the same CPU, so the lookup sees the same hash table the function will.
- * Returns the socket with a reference held, or NULL.
- */
-static struct sock *dg_demux_lookup(const struct sk_buff *skb, enum dg_family fam)
+/* Did early demux run on @skb? Its conditions, as far as they can be seen now. */
+static bool dg_demux_eligible(const struct sk_buff *skb, enum dg_family fam)
 {
 	struct net *net = dev_net(skb->dev);
-	struct tcphdr _th;
-	const struct tcphdr *th;
 
-	if (skb->pkt_type != PACKET_HOST)
-		return NULL;
-	th = skb_header_pointer(skb, skb_transport_offset(skb), sizeof(_th), &_th);
-	if (!th || th->doff < sizeof(struct tcphdr) / 4)
-		return NULL;
-
-	if (fam == DG_FAMILY_IPV4) {
-		const struct iphdr *iph = ip_hdr(skb);
-
-		return dg_inet_lookup_established(net, iph->saddr, th->source,
-						  iph->daddr, ntohs(th->dest),
-						  skb->skb_iif, dg_inet_sdif(skb));
-	}
-#if IS_ENABLED(CONFIG_IPV6)
-	{
-		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-
-		return dg_inet6_lookup_established(net, &ip6h->saddr, th->source,
-						   &ip6h->daddr, ntohs(th->dest),
-						   inet6_iif(skb), inet6_sdif(skb));
-	}
-#else
-	return NULL;
-#endif
+	if (!READ_ONCE(net->ipv4.sysctl_ip_early_demux) ||
+	    !READ_ONCE(net->ipv4.sysctl_tcp_early_demux))
+		return false;
+	/* Early demux never looks at a fragment (ip_rcv_finish_core()). */
+	if (fam == DG_FAMILY_IPV4 && ip_is_fragment(ip_hdr(skb)))
+		return false;
+	/* A socket some other hook attached means early demux did not run. */
+	return !skb->sk || skb->destructor == sock_edemux;
 }
 
-static void dg_demux_classify(const struct sk_buff *skb, enum dg_family fam)
+static noinline void dg_monitor_slow(const struct sk_buff *skb, enum dg_family fam,
+				     bool forwarded)
 {
+	struct sock *sk = skb->sk;
 	struct dg_dev *d;
-	struct sock *sk;
 
 	rcu_read_lock();
-	d = dg_rx_dev_rcu(skb);
+	d = dg_dev_lookup_rcu(dev_net(skb->dev), skb->skb_iif);
 	if (!d || READ_ONCE(d->mode) != DEMUXGUARD_MODE_MONITOR)
 		goto out;
 
+	/* The kernel drops any forwarded packet that carries a socket. */
+	if (forwarded && sk)
+		dg_counter_inc(d->counters, fam, DG_FWD_SK_DROPS);
+	if (!dg_demux_eligible(skb, fam))
+		goto out;
 	dg_counter_inc(d->counters, fam, DG_DEMUX_CALLS);
-	sk = dg_demux_lookup(skb, fam);
-	if (!sk)
+	if (!sk || skb->destructor != sock_edemux)
 		goto out;
 	dg_counter_inc(d->counters, fam, DG_SK_HITS);
 	if (sk_fullsock(sk)) {
-		struct dst_entry *dst = rcu_dereference(sk->sk_rx_dst);
+		/* The packet holds a reference on @sk; its route is RCU-freed. */
+		struct dst_entry *rx_dst = rcu_dereference(sk->sk_rx_dst);
 
-		if (dst && READ_ONCE(dst->obsolete))
-			dst = dst->ops->check(dst, fam == DG_FAMILY_IPV6 ?
-					      dg_sk_rx_dst_cookie(sk) : 0);
-		if (dst && dg_sk_rx_dst_ifindex(sk) == skb->skb_iif)
-			dg_counter_inc(d->counters, fam, DG_DST_HITS);
-		else if (dst)
+		if (!rx_dst)
+			goto out;
+		if (dg_sk_rx_dst_ifindex(sk) != skb->skb_iif)
 			dg_counter_inc(d->counters, fam, DG_IIF_MISMATCH);
+		else if (skb_dst(skb) == rx_dst)
+			dg_counter_inc(d->counters, fam, DG_DST_HITS);
 	}
-	sock_gen_put(sk);
 out:
 	rcu_read_unlock();
 }
 
-static int dg_tcp_v4_demux_pre(struct kprobe *p, struct pt_regs *regs)
+static __always_inline int dg_monitor(struct pt_regs *regs, enum dg_family fam,
+				      enum dg_hook_id id, bool forwarded)
 {
-	dg_demux_classify((struct sk_buff *)regs_get_kernel_argument(regs, 0), DG_FAMILY_IPV4);
+	const struct sk_buff *skb = (const struct sk_buff *)regs_get_kernel_argument(regs, 0);
+	u8 proto;
+
+	this_cpu_inc(dg_hook_hits.hits[id]);
+	/* Early demux is for TCP; the header is linear here (routing read it). */
+	proto = fam == DG_FAMILY_IPV4 ? ip_hdr(skb)->protocol : ipv6_hdr(skb)->nexthdr;
+	if (proto == IPPROTO_TCP || (forwarded && skb->sk))
+		dg_monitor_slow(skb, fam, forwarded);
 	return 0;
 }
 
-static int dg_tcp_v6_demux_pre(struct kprobe *p, struct pt_regs *regs)
+static int dg_ip_local_deliver_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	dg_demux_classify((struct sk_buff *)regs_get_kernel_argument(regs, 0), DG_FAMILY_IPV6);
-	return 0;
+	return dg_monitor(regs, DG_FAMILY_IPV4, DG_HOOK_IP_LOCAL_DELIVER, false);
+}
+
+static int dg_ip6_input_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	return dg_monitor(regs, DG_FAMILY_IPV6, DG_HOOK_IP6_INPUT, false);
+}
+
+static int dg_ip_forward_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	return dg_monitor(regs, DG_FAMILY_IPV4, DG_HOOK_IP_FORWARD, true);
+}
+
+static int dg_ip6_forward_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	return dg_monitor(regs, DG_FAMILY_IPV6, DG_HOOK_IP6_FORWARD, true);
 }
 
 static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
-	[DG_HOOK_TCP_V4_EARLY_DEMUX] = {
-		.symbol = "tcp_v4_early_demux",
+	[DG_HOOK_IP_LOCAL_DELIVER] = {
+		.symbol = "ip_local_deliver",
 		.off_ftrace = true,
-		.kp = { .pre_handler = dg_tcp_v4_demux_pre },
+		.kp = { .pre_handler = dg_ip_local_deliver_pre },
 	},
-	[DG_HOOK_TCP_V6_EARLY_DEMUX] = {
-		.symbol = "tcp_v6_early_demux",
+	[DG_HOOK_IP6_INPUT] = {
+		.symbol = "ip6_input",
 		.off_ftrace = true,
-		.kp = { .pre_handler = dg_tcp_v6_demux_pre },
+		.kp = { .pre_handler = dg_ip6_input_pre },
 	},
 	[DG_HOOK_IP_FORWARD] = {
 		.symbol = "ip_forward",
@@ -236,26 +185,35 @@ static void dg_hook_arm(struct dg_hook *h, bool want)
 	h->armed = want;
 }
 
-void dg_hooks_update(unsigned int nr_monitor, unsigned int nr_veto)
-{
-	dg_hook_arm(&dg_hooks[DG_HOOK_TCP_V4_EARLY_DEMUX], nr_monitor);
-	dg_hook_arm(&dg_hooks[DG_HOOK_TCP_V6_EARLY_DEMUX], nr_monitor);
-	dg_hook_arm(&dg_hooks[DG_HOOK_IP_FORWARD], nr_monitor || nr_veto);
-	dg_hook_arm(&dg_hooks[DG_HOOK_IP6_FORWARD], nr_monitor || nr_veto);
-}
-
-void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
+void dg_hooks_update(unsigned int nr_monitor)
 {
 	int i;
 
 	lockdep_assert_held(&dg_config_lock);
+	dg_hook_users = nr_monitor;
+	for (i = 0; i < DG_NR_HOOKS; i++)
+		dg_hook_arm(&dg_hooks[i], nr_monitor);
+}
+
+void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
+{
+	int i, cpu;
+
+	lockdep_assert_held(&dg_config_lock);
 	for (i = 0; i < DG_NR_HOOKS; i++) {
 		struct dg_hook *h = &dg_hooks[i];
+		struct dg_hook_status *s = &status[i];
 
-		status[i].name = h->symbol;
-		status[i].attached = h->attached;
-		status[i].armed = h->armed;
-		status[i].missed = h->attached ? h->kp.nmissed : 0;
+		memset(s, 0, sizeof(*s));
+		s->name = h->symbol;
+		s->kind = DEMUXGUARD_HOOK_KIND_KPROBE;
+		s->attached = h->attached;
+		s->armed = h->armed;
+		s->missed = h->attached ? h->kp.nmissed : 0;
+		s->error = h->error;
+		s->users = dg_hook_users;
+		for_each_possible_cpu(cpu)
+			s->hits += READ_ONCE(per_cpu_ptr(&dg_hook_hits, cpu)->hits[i]);
 	}
 }
 
@@ -270,17 +228,16 @@ static void dg_hook_unregister(struct dg_hook *h)
 
 /*
  * Registers @h disarmed. On x86 a probe on a function's first instruction
- * rides on ftrace. Arming and disarming an ftrace-based probe on
- * tcp_v{4,6}_early_demux while it runs hot on another CPU crashes Debian's
- * 6.1 kernel (a jump to address 0; reproduced with the kernel's own
- * kprobe_events and no module loaded), and modes are switched on and off
- * on busy nodes. An ftrace-based probe also saves a full pt_regs and looks
- * itself up on every hit, which on ip_forward() is a tax on every forwarded
- * packet. So every probe goes on the instruction after the ftrace call site
- * instead: an ordinary kprobe that the kernel optimises into a jump, which
- * measured cheaper (docs/PERFORMANCE.md); the arguments are still in their
- * registers there. If that address cannot be probed, the ftrace site is
- * used.
+ * rides on ftrace. Arming and disarming an ftrace-based probe on a
+ * function that runs hot on another CPU (tcp_v{4,6}_early_demux, where
+ * monitor used to probe) crashed Debian's 6.1 kernel (a jump to address 0;
+ * reproduced with the kernel's own kprobe_events and no module loaded), and
+ * modes are switched on and off on busy nodes. An ftrace-based probe also
+ * saves a full pt_regs and looks itself up on every hit. So every probe
+ * goes on the instruction after the ftrace call site instead: an ordinary
+ * kprobe that the kernel optimises into a jump, which measured cheaper
+ * (docs/PERFORMANCE.md); the arguments are still in their registers there.
+ * If that address cannot be probed, the ftrace site is used.
  */
 #if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
 static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)
@@ -334,8 +291,9 @@ static int dg_hook_register(struct dg_hook *h)
 }
 
 /*
- * Registers every probe disarmed. A missing symbol (inlined, cloned, IPv6
- * not built in) leaves that hook unattached and is reported, not fatal.
+ * Registers every probe disarmed. A missing symbol (IPv6 not built in)
+ * leaves that hook unattached and is reported (status: its error), not
+ * fatal: monitor only counts.
  */
 int dg_hooks_init(void)
 {
@@ -346,9 +304,9 @@ int dg_hooks_init(void)
 
 		err = dg_hook_register(h);
 		if (err) {
-			pr_warn("%s: not attached (%d); %s\n", h->symbol, err,
-				i <= DG_HOOK_TCP_V6_EARLY_DEMUX ?
-				"its monitor counters stay at 0" : "this family is not guarded");
+			h->error = -err;
+			pr_warn("%s: not attached (%d); monitor counts nothing there\n",
+				h->symbol, err);
 			continue;
 		}
 		h->attached = true;

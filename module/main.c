@@ -3,11 +3,29 @@
  * demuxguard: keep TCP early demux on while packets it would doom are
  * forwarded, per interface.
  *
- * This file only orders start-up and teardown: probes (registered disarmed)
- * first, then policy state (which arms them as interfaces need it), then the
- * netlink family, so userspace can reach the module only once it works.
- * Teardown is the reverse, and waits for every RCU callback before the
- * module's text goes away.
+ * This file only orders start-up and teardown.
+ *
+ * Start-up, each step needing the ones before it:
+ *   1. veto: check that the hooks veto_hook= allows exist, allocate the
+ *      shared metadata dst (module-wide; failing here fails the load);
+ *   2. monitor's probes, registered disarmed;
+ *   3. policy: per-namespace state, the netdevice notifier, rules= (which
+ *      attaches veto hooks and arms probes as interfaces need them; an
+ *      interface rules= puts in veto that cannot be guarded fails the load);
+ *   4. the netlink family, so userspace reaches the module only once it
+ *      works.
+ *
+ * Teardown is the reverse, and relies on no disarm succeeding:
+ *   1. the netlink family: no more writers;
+ *   2. policy: the notifier's replay of NETDEV_UNREGISTER detaches every
+ *      veto hook (netdev_rx_handler_unregister() waits for running
+ *      handlers) and frees every entry after a grace period;
+ *   3. monitor's probes are unregistered: unregister_kprobe() waits for
+ *      running handlers, whether or not the probe was armed;
+ *   4. veto: a grace period for netfilter handlers and for packets that
+ *      hold the shared dst without a reference, then its reference is
+ *      dropped (a packet that took one frees it later, in kernel code);
+ *   5. rcu_barrier(): the entries' RCU callbacks live in this module.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -19,6 +37,7 @@
 #include "hooks.h"
 #include "netlink.h"
 #include "policy.h"
+#include "veto.h"
 
 static char *rules;
 module_param(rules, charp, 0444);
@@ -29,9 +48,12 @@ static int __init dg_init(void)
 {
 	int err;
 
-	err = dg_hooks_init();
+	err = dg_veto_init();
 	if (err)
 		return err;
+	err = dg_hooks_init();
+	if (err)
+		goto err_veto;
 	err = dg_policy_init(rules);
 	if (err)
 		goto err_hooks;
@@ -45,6 +67,8 @@ err_policy:
 	dg_policy_exit();
 err_hooks:
 	dg_hooks_exit();
+err_veto:
+	dg_veto_exit();
 	rcu_barrier();
 	return err;
 }
@@ -54,6 +78,7 @@ static void __exit dg_exit(void)
 	dg_genl_exit();
 	dg_policy_exit();
 	dg_hooks_exit();
+	dg_veto_exit();
 	/* Entries are freed with call_rcu(); their callbacks live in this module. */
 	rcu_barrier();
 }

@@ -23,6 +23,7 @@
 #include "hooks.h"
 #include "netlink.h"
 #include "policy.h"
+#include "veto.h"
 
 static struct genl_family dg_genl_family;
 
@@ -188,6 +189,13 @@ static int dg_fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 		goto cancel;
 	if (source == DEMUXGUARD_SOURCE_RULE &&
 	    nla_put_string(skb, DEMUXGUARD_A_RULE_PREFIX, d->rule_prefix))
+		goto cancel;
+	/* Which hook guards it; or, in veto without one, why not. */
+	if (nla_put_u8(skb, DEMUXGUARD_A_VETO_HOOK,
+		       d ? d->veto.kind : DEMUXGUARD_HOOK_KIND_NONE))
+		goto cancel;
+	if (d && d->veto.error && d->mode == DEMUXGUARD_MODE_VETO &&
+	    nla_put_u32(skb, DEMUXGUARD_A_HOOK_ERROR, d->veto.error))
 		goto cancel;
 
 	if (cmd == DEMUXGUARD_CMD_GET_STATS) {
@@ -457,10 +465,36 @@ static int dg_reset_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+static int dg_put_hook(struct sk_buff *msg, const struct dg_hook_status *h)
+{
+	struct nlattr *nest = nla_nest_start(msg, DEMUXGUARD_A_HOOK);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_string(msg, DEMUXGUARD_HOOK_A_NAME, h->name) ||
+	    nla_put_u8(msg, DEMUXGUARD_HOOK_A_KIND, h->kind) ||
+	    nla_put_u8(msg, DEMUXGUARD_HOOK_A_ATTACHED, h->attached) ||
+	    nla_put_u8(msg, DEMUXGUARD_HOOK_A_ARMED, h->armed) ||
+	    nla_put_u64_64bit(msg, DEMUXGUARD_HOOK_A_MISSED, h->missed,
+			      DEMUXGUARD_HOOK_A_PAD) ||
+	    nla_put_u64_64bit(msg, DEMUXGUARD_HOOK_A_HITS, h->hits,
+			      DEMUXGUARD_HOOK_A_PAD) ||
+	    nla_put_u32(msg, DEMUXGUARD_HOOK_A_USERS, h->users) ||
+	    (h->error && nla_put_u32(msg, DEMUXGUARD_HOOK_A_ERROR, h->error))) {
+		nla_nest_cancel(msg, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+/* monitor's probes first, then the veto's hooks. */
+#define DG_NR_STATUS_HOOKS (DG_NR_HOOKS + DG_NR_VETO_HOOKS)
+
 static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct dg_hook_status hooks[DG_NR_HOOKS];
-	unsigned int nr_ifaces, nr_rules;
+	struct dg_hook_status hooks[DG_NR_STATUS_HOOKS];
+	unsigned int nr_ifaces, nr_rules, nr_unguarded;
 	struct sk_buff *msg;
 	u64 missed = 0;
 	void *hdr;
@@ -468,7 +502,8 @@ static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&dg_config_lock);
 	dg_hooks_status(hooks);
-	dg_policy_objects(genl_info_net(info), &nr_ifaces, &nr_rules);
+	dg_veto_status(hooks + DG_NR_HOOKS);
+	dg_policy_objects(genl_info_net(info), &nr_ifaces, &nr_rules, &nr_unguarded);
 	mutex_unlock(&dg_config_lock);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
@@ -479,22 +514,15 @@ static int dg_get_status_doit(struct sk_buff *skb, struct genl_info *info)
 		goto nospace;
 	if (nla_put_string(msg, DEMUXGUARD_A_VERSION, DEMUXGUARD_VERSION))
 		goto nospace;
-	for (i = 0; i < DG_NR_HOOKS; i++) {
-		struct nlattr *nest = nla_nest_start(msg, DEMUXGUARD_A_HOOK);
-
-		if (!nest ||
-		    nla_put_string(msg, DEMUXGUARD_HOOK_A_NAME, hooks[i].name) ||
-		    nla_put_u8(msg, DEMUXGUARD_HOOK_A_ATTACHED, hooks[i].attached) ||
-		    nla_put_u8(msg, DEMUXGUARD_HOOK_A_ARMED, hooks[i].armed) ||
-		    nla_put_u64_64bit(msg, DEMUXGUARD_HOOK_A_MISSED, hooks[i].missed,
-				      DEMUXGUARD_HOOK_A_PAD))
+	for (i = 0; i < DG_NR_STATUS_HOOKS; i++) {
+		if (dg_put_hook(msg, &hooks[i]))
 			goto nospace;
-		nla_nest_end(msg, nest);
 		missed += hooks[i].missed;
 	}
 	if (nla_put_u64_64bit(msg, DEMUXGUARD_A_PROBE_MISSED, missed, DEMUXGUARD_A_PAD) ||
 	    nla_put_u32(msg, DEMUXGUARD_A_NR_IFACES, nr_ifaces) ||
-	    nla_put_u32(msg, DEMUXGUARD_A_NR_RULES, nr_rules))
+	    nla_put_u32(msg, DEMUXGUARD_A_NR_RULES, nr_rules) ||
+	    nla_put_u32(msg, DEMUXGUARD_A_NR_UNGUARDED, nr_unguarded))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);

@@ -5,14 +5,16 @@
  * Owns the per-namespace state (pernet_operations), the prefix rules, the
  * per-interface entries and their lifetime (a netdevice notifier creates an
  * entry when a rule matches a new or renamed interface and frees it when the
- * interface is unregistered, so an ifindex reused later starts clean). It
- * also keeps the global count of interfaces per mode, from which the probes
- * are armed and disarmed: with no interface in monitor or veto, nothing is
- * armed and a loaded module costs nothing.
+ * interface is unregistered, so an ifindex reused later starts clean).
+ * Policy decides; the hook files obey: a change of mode attaches or detaches
+ * the interface's veto hook (veto.c) and re-arms monitor's probes (hooks.c)
+ * from the global count of interfaces in monitor. Neither calls back into
+ * policy. With no interface in monitor or veto, nothing is armed or
+ * attached and a loaded module costs nothing.
  *
- * Locking: dg_config_lock serialises every writer; writers that walk a
- * namespace's interfaces hold the RTNL first. Probe handlers only read,
- * under RCU; entries are freed after a grace period.
+ * Locking: every writer holds the RTNL, then dg_config_lock. Handlers only
+ * read, under RCU; entries are freed after a grace period, and only after
+ * their veto hook is detached.
  *
  * Memory: entries, their per-CPU counters and rules are allocated for
  * whoever caused them (the netlink writer, or the task that registers or
@@ -30,6 +32,7 @@
 #include <linux/rtnetlink.h>
 #include "hooks.h"
 #include "policy.h"
+#include "veto.h"
 
 unsigned int dg_net_id __read_mostly;
 /* Serialises every policy writer; taken after the RTNL when both are held. */
@@ -39,6 +42,13 @@ DEFINE_MUTEX(dg_config_lock);
 static unsigned int dg_nr_in_mode[__DEMUXGUARD_MODE_MAX];
 /* Rules over all namespaces, reported so leaks are visible. */
 static unsigned int dg_nr_rules;
+/* Interfaces in veto whose veto hook could not be attached. */
+static unsigned int dg_nr_unguarded;
+
+static bool dg_dev_unguarded(const struct dg_dev *d)
+{
+	return d->mode == DEMUXGUARD_MODE_VETO && d->veto.kind == DEMUXGUARD_HOOK_KIND_NONE;
+}
 
 /*
  * The objects the module holds for @net, or for every namespace when @net
@@ -46,21 +56,26 @@ static unsigned int dg_nr_rules;
  * object that outlived its namespace show. Only counts, never names.
  */
 void dg_policy_objects(const struct net *net, unsigned int *nr_ifaces,
-		       unsigned int *nr_rules)
+		       unsigned int *nr_rules, unsigned int *nr_unguarded)
 {
 	const struct dg_net *dn = dg_net(net);
+	const struct dg_dev *d;
 	int m;
 
 	lockdep_assert_held(&dg_config_lock);
 	if (!net_eq(net, &init_net)) {
 		*nr_ifaces = dn->nr_devs;
 		*nr_rules = dn->nr_rules;
+		*nr_unguarded = 0;
+		list_for_each_entry(d, &dn->devs, list)
+			*nr_unguarded += dg_dev_unguarded(d);
 		return;
 	}
 	*nr_ifaces = 0;
 	for (m = 0; m <= DEMUXGUARD_MODE_MAX; m++)
 		*nr_ifaces += dg_nr_in_mode[m];
 	*nr_rules = dg_nr_rules;
+	*nr_unguarded = dg_nr_unguarded;
 }
 
 static const char *const dg_mode_names[__DEMUXGUARD_MODE_MAX] = {
@@ -97,22 +112,40 @@ bool dg_prefix_valid(const char *prefix)
 	return true;
 }
 
-static void dg_update_arming(void)
+static void dg_veto_attach_dev(struct dg_dev *d, struct net_device *dev)
 {
-	lockdep_assert_held(&dg_config_lock);
-	dg_hooks_update(dg_nr_in_mode[DEMUXGUARD_MODE_MONITOR],
-			dg_nr_in_mode[DEMUXGUARD_MODE_VETO]);
+	dg_veto_attach(&d->veto, dev);
+	if (dg_dev_unguarded(d))
+		dg_nr_unguarded++;
 }
 
-static void dg_dev_set_mode(struct dg_dev *d, u8 mode)
+/*
+ * The one place a mode changes. @dev is needed only to enter veto (and is
+ * NULL only when an entry is destroyed). Setting veto again on an
+ * interface whose hook could not attach tries again.
+ */
+static void dg_dev_set_mode(struct dg_dev *d, struct net_device *dev, u8 mode)
 {
+	ASSERT_RTNL();
 	lockdep_assert_held(&dg_config_lock);
-	if (d->mode == mode)
+	if (d->mode == mode) {
+		if (dg_dev_unguarded(d) && dev) {
+			dg_nr_unguarded--;
+			dg_veto_attach_dev(d, dev);
+		}
 		return;
+	}
+	if (d->mode == DEMUXGUARD_MODE_VETO) {
+		if (dg_dev_unguarded(d))
+			dg_nr_unguarded--;
+		dg_veto_detach(&d->veto);
+	}
 	dg_nr_in_mode[d->mode]--;
 	dg_nr_in_mode[mode]++;
 	WRITE_ONCE(d->mode, mode);
-	dg_update_arming();
+	if (mode == DEMUXGUARD_MODE_VETO && !WARN_ON_ONCE(!dev))
+		dg_veto_attach_dev(d, dev);
+	dg_hooks_update(dg_nr_in_mode[DEMUXGUARD_MODE_MONITOR]);
 }
 
 struct dg_dev *dg_dev_find(struct dg_net *dn, int ifindex)
@@ -176,6 +209,7 @@ static struct dg_dev *dg_dev_create(struct dg_net *dn, int ifindex,
 	}
 	d->ifindex = ifindex;
 	d->mode = DEMUXGUARD_MODE_OFF;
+	d->veto.counters = d->counters;
 	dg_nr_in_mode[DEMUXGUARD_MODE_OFF]++;
 	dn->nr_devs++;
 
@@ -197,7 +231,8 @@ static void dg_dev_free_rcu(struct rcu_head *head)
 static void dg_dev_destroy(struct dg_net *dn, struct dg_dev *d)
 {
 	lockdep_assert_held(&dg_config_lock);
-	dg_dev_set_mode(d, DEMUXGUARD_MODE_OFF);
+	/* Detaches the veto hook: nothing reaches @d through it after the grace period. */
+	dg_dev_set_mode(d, NULL, DEMUXGUARD_MODE_OFF);
 	dg_nr_in_mode[DEMUXGUARD_MODE_OFF]--;
 	dn->nr_devs--;
 	hash_del_rcu(&d->hnode);
@@ -233,7 +268,7 @@ static struct dg_rule *dg_rule_find(struct dg_net *dn, const char *prefix)
  * and @spares has none left. Reads dev->name under the RTNL, which every
  * rename holds.
  */
-static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev,
+static int dg_dev_refresh(struct dg_net *dn, struct net_device *dev,
 			  struct list_head *spares)
 {
 	const struct dg_rule *rule = dg_rule_match(dn, dev->name);
@@ -249,10 +284,10 @@ static int dg_dev_refresh(struct dg_net *dn, const struct net_device *dev,
 
 	if (d->has_explicit) {
 		d->rule_prefix[0] = '\0';
-		dg_dev_set_mode(d, d->explicit_mode);
+		dg_dev_set_mode(d, dev, d->explicit_mode);
 	} else if (rule) {
 		strscpy(d->rule_prefix, rule->prefix, sizeof(d->rule_prefix));
-		dg_dev_set_mode(d, rule->mode);
+		dg_dev_set_mode(d, dev, rule->mode);
 	} else {
 		dg_dev_destroy(dn, d);
 		return 0;
@@ -518,6 +553,8 @@ static void __net_exit dg_net_exit(struct net *net)
 	struct dg_rule *r, *rtmp;
 	struct dg_dev *d, *dtmp;
 
+	/* A veto hook is detached under the RTNL. */
+	rtnl_lock();
 	mutex_lock(&dg_config_lock);
 	list_for_each_entry_safe(d, dtmp, &dn->devs, list) {
 		WARN_ONCE(1, "entry for ifindex %d outlived its device\n", d->ifindex);
@@ -530,6 +567,7 @@ static void __net_exit dg_net_exit(struct net *net)
 	}
 	dn->nr_rules = 0;
 	mutex_unlock(&dg_config_lock);
+	rtnl_unlock();
 }
 
 static struct pernet_operations dg_net_ops = {
@@ -594,6 +632,31 @@ static int dg_apply_rules_param(const char *param, bool apply)
 	return 0;
 }
 
+/*
+ * rules= that puts an existing interface in veto must guard it: a module
+ * that loads and protects nothing is worse than one that does not load.
+ */
+static int dg_rules_param_guarded(void)
+{
+	struct dg_net *dn = dg_net(&init_net);
+	const struct dg_dev *d;
+	int err = 0;
+
+	ASSERT_RTNL();
+	lockdep_assert_held(&dg_config_lock);
+	list_for_each_entry(d, &dn->devs, list) {
+		struct net_device *dev;
+
+		if (!dg_dev_unguarded(d))
+			continue;
+		dev = __dev_get_by_index(&init_net, d->ifindex);
+		pr_err("rules: %s is in veto but no veto hook attaches to it (%d); not loading\n",
+		       dev ? dev->name : "?", -(int)d->veto.error);
+		err = -(int)d->veto.error;
+	}
+	return err;
+}
+
 int dg_policy_init(const char *rules_param)
 {
 	int err;
@@ -624,6 +687,8 @@ int dg_policy_init(const char *rules_param)
 		rtnl_lock();
 		mutex_lock(&dg_config_lock);
 		err = dg_apply_rules_param(rules_param, true);
+		if (!err)
+			err = dg_rules_param_guarded();
 		mutex_unlock(&dg_config_lock);
 		rtnl_unlock();
 		if (err)
@@ -642,7 +707,10 @@ err_pernet:
 
 void dg_policy_exit(void)
 {
-	/* Replays NETDEV_UNREGISTER: every entry is freed, every probe disarmed. */
+	/*
+	 * Replays NETDEV_UNREGISTER: every veto hook is detached, every entry
+	 * freed (after a grace period), every probe disarmed.
+	 */
 	unregister_netdevice_notifier(&dg_netdev_notifier);
 	unregister_pernet_subsys(&dg_net_ops);
 }

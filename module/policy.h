@@ -2,8 +2,10 @@
 /*
  * Policy state: per network namespace, the prefix rules and one entry per
  * interface that has a mode (explicitly or through a rule). Entries are
- * found on the packet path by (netns, ifindex) under RCU and changed under
- * dg_config_lock, always taken after the RTNL when both are needed.
+ * found on the packet path by (netns, ifindex) under RCU (monitor) or
+ * through their veto hook's private data (veto), and changed under
+ * dg_config_lock, always taken after the RTNL. Every mode change holds
+ * both: the veto's hooks are attached and detached under the RTNL.
  */
 #ifndef _DG_POLICY_H
 #define _DG_POLICY_H
@@ -18,6 +20,7 @@
 #include <net/netns/generic.h>
 #include "counters.h"
 #include "demuxguard.h"
+#include "veto.h"
 
 /* Bounds a namespace owner (possibly root only in a user namespace) cannot exceed. */
 #define DG_MAX_RULES_PER_NET	256
@@ -40,6 +43,7 @@ struct dg_dev {
 	char rule_prefix[IFNAMSIZ];
 	struct dg_pcpu_counters __percpu *counters;
 	struct dg_counter_snapshot reset_base;	/* under dg_config_lock */
+	struct dg_veto veto;		/* attached while mode is veto */
 	struct rcu_head rcu;
 };
 
@@ -81,7 +85,7 @@ int dg_rule_del(struct net *net, const char *prefix);
 void dg_dev_reset_counters(struct dg_dev *d);
 void dg_dev_read_counters(const struct dg_dev *d, struct dg_counter_snapshot *out);
 void dg_policy_objects(const struct net *net, unsigned int *nr_ifaces,
-		       unsigned int *nr_rules);
+		       unsigned int *nr_rules, unsigned int *nr_unguarded);
 
 const char *dg_mode_name(u8 mode);
 int dg_mode_from_name(const char *name, size_t len);

@@ -88,10 +88,12 @@ bench_enter()
 		_armed="false false false false" ;;
 	d) bench_demux 1 && bench_module present &&
 		demuxguard set dev oth0 mode veto &&
-		_armed="false false true true" ;;
+		[ "$(dg_field oth0 veto_hook)" = rx_handler ] &&
+		_armed="false false false false" ;;
 	e) bench_demux 1 && bench_module present &&
 		demuxguard set dev cli0 mode veto &&
-		_armed="false false true true" ;;
+		[ "$(dg_field cli0 veto_hook)" = rx_handler ] &&
+		_armed="false false false false" ;;
 	f) bench_demux 1 && bench_module present &&
 		demuxguard set dev oth0 mode monitor &&
 		_armed="true true true true" ;;

@@ -49,7 +49,8 @@ fi
 check "misses: module loads" dg_load
 check "misses: veto on cli0" demuxguard set dev cli0 mode veto
 check "misses: monitor on srv0" demuxguard set dev srv0 mode monitor
-check_output "misses: every hook armed" "true true true true" dg_armed
+check_output "misses: monitor's probes armed" "true true true true" dg_armed
+check_output "misses: cli0's veto on its rx_handler" rx_handler dg_field cli0 veto_hook
 check_output "misses: no misses before the load" 0 \
 	sh -c "demuxguard -j status | tr -d ' \n' | sed -n 's/.*\"probe_missed\":\([0-9]*\).*/\1/p'"
 
@@ -88,13 +89,14 @@ load_done server-node "$pid_sn"
 status=$(demuxguard -j status | tr -d ' \n\t')
 missed=$(printf '%s\n' "$status" | sed -n 's/.*"probe_missed":\([0-9]*\).*/\1/p')
 echo "DG-BENCH-MISSES: probe_missed=${missed:-?}"
-# Per hook from the text form: "hook NAME: attached|not attached,
-# armed|disarmed, missed N".
+# Per hook from the text form: "hook NAME [(KIND)]: attached|not attached,
+# armed|disarmed, missed N[, hits N, users N]".
 demuxguard status | awk '/^hook / {
 	name = $2; sub(/:$/, "", name)
 	att = index($0, ": attached,") ? "yes" : "no"
 	arm = index($0, " armed,") ? "yes" : "no"
-	print "DG-BENCH-HOOK: name=" name " attached=" att " armed=" arm " missed=" $NF }'
+	missed = $0; sub(/.* missed /, "", missed); sub(/[^0-9].*/, "", missed)
+	print "DG-BENCH-HOOK: name=" name " attached=" att " armed=" arm " missed=" missed }'
 for dev in cli0 srv0; do
 	line="DG-BENCH-COUNTERS: dev=$dev"
 	for c in demux_calls sk_hits vetoed fwd_sk_drops; do

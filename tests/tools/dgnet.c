@@ -61,9 +61,10 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 "usage: %s COMMAND ...\n"
-"  serve [-4|-6] [-n COUNT] [-v] ADDR PORT\n"
+"  serve [-4|-6] [-n COUNT] [-T] [-v] ADDR PORT\n"
 "        accept connections forever (or COUNT of them), one process each;\n"
-"        ADDR \"any\" listens on both families unless -4/-6 is given\n"
+"        ADDR \"any\" listens on both families unless -4/-6 is given;\n"
+"        -T: a transparent socket (IP_TRANSPARENT), for TPROXY\n"
 "  connect ADDR PORT [-t MS] [-b BYTES] [-n COUNT] [-s SRCADDR] [-v]\n"
 "        COUNT connections (default 1), each sending BYTES (default 0)\n"
 "        with the count protocol and checking the server's count\n"
@@ -385,13 +386,14 @@ static int cmd_serve(int argc, char **argv)
 	int family = AF_UNSPEC, c, lfd, one = 1, zero = 0;
 	struct addr a;
 	unsigned int port;
-	bool any;
+	bool any, transparent = false;
 
-	while ((c = getopt(argc, argv, "46n:v")) != -1) {
+	while ((c = getopt(argc, argv, "46n:Tv")) != -1) {
 		switch (c) {
 		case '4': family = AF_INET; break;
 		case '6': family = AF_INET6; break;
 		case 'n': count = parse_num(optarg, "count", ULLONG_MAX); break;
+		case 'T': transparent = true; break;
 		case 'v': verbose = true; break;
 		default: usage(2);
 		}
@@ -417,6 +419,12 @@ static int cmd_serve(int argc, char **argv)
 		setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY,
 			   any && family == AF_UNSPEC ? &zero : &one,
 			   sizeof(one));
+	/* On an IPv6 socket IPV6_TRANSPARENT covers IPv4-mapped peers too. */
+	if (transparent &&
+	    (a.ss.ss_family == AF_INET6 ?
+	     setsockopt(lfd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) :
+	     setsockopt(lfd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one))))
+		return fail("transparent socket: %s", strerror(errno));
 	if (bind(lfd, (struct sockaddr *)&a.ss, a.len))
 		return fail("bind %s: %s", a.text, strerror(errno));
 	if (listen(lfd, 128))

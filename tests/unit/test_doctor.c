@@ -156,10 +156,10 @@ static void sgp_node(uint32_t local_pref, bool v6)
 
 /* The module loaded with @n hooks named as the module names them. */
 static struct dg_hook all_hooks[] = {
-	{ "tcp_v4_early_demux", true, false, 0, -1, 0 },
-	{ "tcp_v6_early_demux", true, false, 0, -1, 0 },
-	{ "ip_forward", true, true, 0, -1, 0 },
-	{ "ip6_forward", true, true, 0, -1, 0 },
+	{ .name = "tcp_v4_early_demux", .attached = true, .armed = false },
+	{ .name = "tcp_v6_early_demux", .attached = true, .armed = false },
+	{ .name = "ip_forward", .attached = true, .armed = true },
+	{ .name = "ip6_forward", .attached = true, .armed = true },
 };
 
 static void module_(void)
@@ -1337,6 +1337,7 @@ static void test_veto_hook(void)
 	sgp_node(20, false);
 	in.module_loaded = true;	/* no ip_forward / ip6_forward probes */
 	d = dev_(4, "vlanabc", DEMUXGUARD_MODE_VETO, DEMUXGUARD_SOURCE_EXPLICIT, NULL);
+	d->has_veto_hook = true;
 	d->veto_hook = DEMUXGUARD_HOOK_KIND_RX_HANDLER;
 	if (analyze(&t)) {
 		const struct dg_doctor_if *x = iface(&t, "vlanabc");
@@ -1363,11 +1364,17 @@ static void test_veto_hook(void)
 	}
 	t_end(&t);
 
-	t_begin(&t, "doctor: the status' hook of the veto's kind failed: not protected");
+	/*
+	 * A hook kind's error in status is the last failed attach on any
+	 * interface (another one fell back from a busy rx_handler): the
+	 * interface's own report decides.
+	 */
+	t_begin(&t, "doctor: a failed attach elsewhere does not unprotect an interface whose hook is attached");
 	reset();
 	sgp_node(20, false);
 	module_();
 	d = dev_(4, "vlanabc", DEMUXGUARD_MODE_VETO, DEMUXGUARD_SOURCE_EXPLICIT, NULL);
+	d->has_veto_hook = true;
 	d->veto_hook = DEMUXGUARD_HOOK_KIND_RX_HANDLER;
 	{
 		struct dg_hook *h = dg_status_add_hook(&in.status);
@@ -1379,12 +1386,14 @@ static void test_veto_hook(void)
 	}
 	if (analyze(&t))
 		expect_verdict(&t, "vlanabc", PROT, V4);
-	in.status.hooks[in.status.n_hooks - 1].error = ENOMEM;
-	if (analyze(&t)) {
+	in.status.hooks[in.status.n_hooks - 1].error = EBUSY;
+	if (analyze(&t))
+		expect_verdict(&t, "vlanabc", PROT, V4);
+	d = &in.devs.v[0];
+	d->hook_error = EBUSY;
+	d->veto_hook = DEMUXGUARD_HOOK_KIND_NONE;
+	if (analyze(&t))
 		expect_verdict(&t, "vlanabc", RISK, V4);
-		expect_reason(&t, "vlanabc", "the module reports its rx_handler hook "
-			      "Cannot allocate memory");
-	}
 	t_end(&t);
 }
 

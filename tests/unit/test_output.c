@@ -5,6 +5,7 @@
  * the Prometheus text format (checked by a grammar checker, including the
  * escaping of label values).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +55,55 @@ static void expect(const char *name, print_fn fn, const void *data,
 	t_end(&t);
 }
 
+/* As a module before hook details reports them. */
 static struct dg_hook hooks[] = {
-	{ "tcp_v4_early_demux", true, true, 1, -1, 0 },
-	{ "tcp_v6_early_demux", true, false, 2, -1, 0 },
-	{ "ip_forward", true, true, 0, -1, 0 },
-	{ "ip6_forward", false, false, 0, -1, 0 },
+	{ .name = "tcp_v4_early_demux", .attached = true, .armed = true, .missed = 1 },
+	{ .name = "tcp_v6_early_demux", .attached = true, .armed = false, .missed = 2 },
+	{ .name = "ip_forward", .attached = true, .armed = true, .missed = 0 },
+	{ .name = "ip6_forward", .attached = false, .armed = false, .missed = 0 },
 };
+
+/* As today's module reports them: a probe and the veto's two hooks. */
+static struct dg_hook detailed_hooks[] = {
+	{ .name = "ip_forward", .attached = true, .armed = true, .missed = 1,
+	  .has_details = true, .kind = DEMUXGUARD_HOOK_KIND_KPROBE, .hits = 7,
+	  .users = 1 },
+	{ .name = "rx_handler", .attached = true, .armed = true,
+	  .has_details = true, .kind = DEMUXGUARD_HOOK_KIND_RX_HANDLER,
+	  .hits = 42, .users = 2, .error = EBUSY },
+	{ .name = "nf_ingress", .attached = false, .armed = false,
+	  .has_details = true, .kind = DEMUXGUARD_HOOK_KIND_NF_INGRESS },
+};
+
+static void test_status_details(void)
+{
+	struct dg_status st = {
+		.version = "0.2.0", .hooks = detailed_hooks, .n_hooks = 3,
+		.probe_missed = 1, .has_unguarded = true, .nr_unguarded = 1,
+	};
+
+	expect("output: status JSON with hook details", p_status, &st,
+	       DG_FMT_JSON, false,
+	       "{\"version\":\"0.2.0\",\"hooks\":{\"ip_forward\":true,"
+	       "\"rx_handler\":true,\"nf_ingress\":false},\"armed\":{"
+	       "\"ip_forward\":true,\"rx_handler\":true,\"nf_ingress\":false},"
+	       "\"probe_missed\":1,\"kind\":{\"ip_forward\":\"kprobe\","
+	       "\"rx_handler\":\"rx_handler\",\"nf_ingress\":\"nf_ingress\"},"
+	       "\"hits\":{\"ip_forward\":7,\"rx_handler\":42,\"nf_ingress\":0},"
+	       "\"users\":{\"ip_forward\":1,\"rx_handler\":2,\"nf_ingress\":0},"
+	       "\"errors\":{\"rx_handler\":\"Device or resource busy\"},"
+	       "\"unguarded\":1}\n");
+	expect("output: status text with hook details", p_status, &st,
+	       DG_FMT_TEXT, false,
+	       "module version: 0.2.0\n"
+	       "hook ip_forward (kprobe): attached, armed, missed 1, hits 7, users 1\n"
+	       "hook rx_handler (rx_handler): attached, armed, missed 0, hits 42,"
+	       " users 2, error: Device or resource busy\n"
+	       "hook nf_ingress (nf_ingress): not attached, disarmed, missed 0,"
+	       " hits 0, users 0\n"
+	       "probe misses: 1\n"
+	       "unguarded interfaces (veto without a hook): 1\n");
+}
 
 static void test_status(void)
 {
@@ -110,6 +154,34 @@ static struct dg_dev devs[] = {
 	  .source = DEMUXGUARD_SOURCE_RULE, .rule = "" },
 	{ .ifindex = 12, .ifname = "x", .mode = 9, .source = 9 },
 };
+
+static void test_show_guard(void)
+{
+	struct dg_dev devs[] = {
+		{ .ifindex = 5, .ifname = "vlanabc", .mode = DEMUXGUARD_MODE_VETO,
+		  .source = DEMUXGUARD_SOURCE_EXPLICIT, .has_veto_hook = true,
+		  .veto_hook = DEMUXGUARD_HOOK_KIND_RX_HANDLER },
+		{ .ifindex = 6, .ifname = "vlanbad", .mode = DEMUXGUARD_MODE_VETO,
+		  .source = DEMUXGUARD_SOURCE_EXPLICIT, .has_veto_hook = true,
+		  .veto_hook = DEMUXGUARD_HOOK_KIND_NONE, .hook_error = EBUSY },
+		{ .ifindex = 7, .ifname = "eth1", .mode = DEMUXGUARD_MODE_MONITOR,
+		  .source = DEMUXGUARD_SOURCE_EXPLICIT, .has_veto_hook = true },
+	};
+	struct dg_dev_list l = { .v = devs, .n = 3 };
+
+	expect("output: show text with veto hooks", p_devs, &l, DG_FMT_TEXT, false,
+	       "vlanabc (5): mode veto (explicit) hook rx_handler\n"
+	       "vlanbad (6): mode veto (explicit) NOT GUARDED: Device or resource busy\n"
+	       "eth1 (7): mode monitor (explicit)\n");
+	expect("output: show JSON with veto hooks", p_devs, &l, DG_FMT_JSON, false,
+	       "[{\"ifname\":\"vlanabc\",\"ifindex\":5,\"mode\":\"veto\","
+	       "\"source\":\"explicit\",\"veto_hook\":\"rx_handler\"},"
+	       "{\"ifname\":\"vlanbad\",\"ifindex\":6,\"mode\":\"veto\","
+	       "\"source\":\"explicit\",\"veto_hook\":\"none\","
+	       "\"hook_error\":\"Device or resource busy\"},"
+	       "{\"ifname\":\"eth1\",\"ifindex\":7,\"mode\":\"monitor\","
+	       "\"source\":\"explicit\",\"veto_hook\":\"none\"}]\n");
+}
 
 static void test_show(void)
 {
@@ -219,15 +291,21 @@ static const char *const prom_counters[] = {
 	"vetoed",
 };
 
-/* Beyond the grammar: the families, types and labels this tool promises. */
+/*
+ * Beyond the grammar: the families, types and labels this tool promises:
+ * six counters per interface and family, and one gauge per interface
+ * (demuxguard_unguarded).
+ */
 static void check_prom_contract(struct t *t, const char *text, size_t ndev,
 				bool netns)
 {
 	char *copy = strdup(text), *line, *save = NULL;
-	size_t samples = 0, help = 0, type = 0;
+	size_t samples = 0, gauges = 0, help = 0, type = 0;
 
 	for (line = strtok_r(copy, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
+		bool gauge;
+
 		if (!strncmp(line, "# HELP ", 7)) {
 			help++;
 			continue;
@@ -236,25 +314,33 @@ static void check_prom_contract(struct t *t, const char *text, size_t ndev,
 			size_t n = strcspn(line + 7, " ");
 
 			type++;
+			if (!strcmp(line + 7, "demuxguard_unguarded gauge"))
+				continue;
 			T_CHECK(t, !strcmp(line + 7 + n, " counter"),
 				"not a counter: %s", line);
 			T_CHECK(t, n > 6 && !strncmp(line + 7 + n - 6, "_total", 6),
 				"counter name without _total: %s", line);
 			continue;
 		}
-		samples++;
+		gauge = !strncmp(line, "demuxguard_unguarded{", 21);
+		if (gauge)
+			gauges++;
+		else
+			samples++;
 		T_CHECK(t, !strncmp(line, "demuxguard_", 11),
 			"sample outside the demuxguard_ namespace: %s", line);
-		T_CHECK(t, strstr(line, "{ifname=\"") && strstr(line, ",family=\"ipv") &&
-			strstr(line, "\",mode=\""), "labels missing: %s", line);
+		T_CHECK(t, strstr(line, "{ifname=\"") && strstr(line, "\",mode=\"") &&
+			(gauge || strstr(line, ",family=\"ipv")),
+			"labels missing: %s", line);
 		T_CHECK(t, (strstr(line, "\",netns=\"") != NULL) == netns,
 			"netns label %s: %s", netns ? "missing" : "unexpected",
 			line);
 	}
-	T_CHECK(t, help == 6 && type == 6, "%zu HELP and %zu TYPE lines, want 6",
+	T_CHECK(t, help == 7 && type == 7, "%zu HELP and %zu TYPE lines, want 7",
 		help, type);
 	T_CHECK(t, samples == 6 * 2 * ndev, "%zu samples, want %zu", samples,
 		6 * 2 * ndev);
+	T_CHECK(t, gauges == ndev, "%zu unguarded samples, want %zu", gauges, ndev);
 	for (size_t i = 0; i < 6; i++) {
 		char want[96];
 
@@ -284,8 +370,10 @@ static void test_prometheus(void)
 		char *head = next ? strndup(got, (size_t)(next - got)) : strdup(got);
 
 		t_check_str(&t, "first family", head,
-			    "# HELP demuxguard_demux_calls_total TCP early-demux calls "
-			    "for packets received on the interface.\n"
+			    "# HELP demuxguard_demux_calls_total TCP packets received on "
+			    "the interface that early demux looked at (counted where "
+			    "routing sent them: ip_local_deliver, ip6_input, ip_forward, "
+			    "ip6_forward).\n"
 			    "# TYPE demuxguard_demux_calls_total counter\n"
 			    "demuxguard_demux_calls_total{ifname=\"vlanabc\",family=\"ipv4\","
 			    "mode=\"veto\"} 1\n"
@@ -298,6 +386,29 @@ static void test_prometheus(void)
 		"vetoed ipv4 sample missing");
 	T_CHECK(&t, prom_valid(got, why, sizeof(why)), "invalid: %s", why);
 	free(got);
+	t_end(&t);
+
+	t_begin(&t, "prometheus: an unguarded veto interface reads 1");
+	{
+		struct dg_dev bad = { .ifindex = 3, .ifname = "vlanbad",
+				      .mode = DEMUXGUARD_MODE_VETO,
+				      .has_veto_hook = true,
+				      .veto_hook = DEMUXGUARD_HOOK_KIND_NONE,
+				      .hook_error = EBUSY };
+		struct dg_dev_list badl = { .v = &bad, .n = 1 };
+
+		got = render(p_stats, &badl, DG_FMT_PROMETHEUS, false, NULL);
+		T_CHECK(&t, prom_valid(got, why, sizeof(why)), "invalid: %s", why);
+		T_CHECK(&t, strstr(got, "demuxguard_unguarded{ifname=\"vlanbad\","
+				   "mode=\"veto\"} 1\n") != NULL,
+			"unguarded sample missing: %s", got);
+		free(got);
+		got = render(p_stats, &one, DG_FMT_PROMETHEUS, false, NULL);
+		T_CHECK(&t, strstr(got, "demuxguard_unguarded{ifname=\"vlanabc\","
+				   "mode=\"veto\"} 0\n") != NULL,
+			"guarded sample missing: %s", got);
+		free(got);
+	}
 	t_end(&t);
 
 	t_begin(&t, "prometheus: two interfaces are valid exposition");
@@ -350,6 +461,8 @@ static void test_prometheus(void)
 void test_output(void)
 {
 	test_status();
+	test_status_details();
+	test_show_guard();
 	test_show();
 	test_rules();
 	test_stats();

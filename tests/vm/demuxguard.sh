@@ -10,9 +10,13 @@
 #   dg_json ARGS...              demuxguard -j ARGS, whitespace removed
 #   dg_counter IFNAME FAMILY C   one counter (FAMILY ipv4|ipv6)
 #   dg_field IFNAME KEY          a string field of `show dev IFNAME`
-#   dg_armed                     "v4demux v6demux ip_forward ip6_forward"
-#                                armed states, e.g. "false false true true"
+#   dg_armed                     monitor's probes' armed states, in the order
+#                                ip_local_deliver ip6_input ip_forward
+#                                ip6_forward, e.g. "false false false false"
 #   dg_attached                  the same for "attached"
+#   dg_hook_num HOOK KEY         a number of status's KEY map (hits, users)
+#   dg_hook_str HOOK KEY         a string of status's KEY map (kind, errors)
+#   dg_status_num KEY            a top-level number of status (unguarded)
 
 dg_load()
 {
@@ -46,7 +50,7 @@ dg_field()
 _dg_hook_states()
 {
 	_json=$(dg_json status) || return 1
-	for _h in tcp_v4_early_demux tcp_v6_early_demux ip_forward ip6_forward; do
+	for _h in ip_local_deliver ip6_input ip_forward ip6_forward; do
 		printf '%s\n' "$_json" |
 			sed -n "s/.*\"$1\":{[^}]*\"$_h\":\\([a-z]*\\).*/\\1/p"
 	done | paste -sd' '
@@ -60,6 +64,21 @@ dg_armed()
 dg_attached()
 {
 	_dg_hook_states hooks
+}
+
+dg_hook_num()
+{
+	dg_json status | sed -n "s/.*\"$2\":{[^}]*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+dg_hook_str()
+{
+	dg_json status | sed -n "s/.*\"$2\":{[^}]*\"$1\":\"\([^\"]*\)\".*/\1/p"
+}
+
+dg_status_num()
+{
+	dg_json status | sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p"
 }
 
 # dg_counter_is IFNAME FAMILY COUNTER OP VALUE: for check lines, e.g.

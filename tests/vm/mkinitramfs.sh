@@ -41,9 +41,10 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KERNELS=$ROOT/scripts/kernels.sh
 DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
-# The kernel's modules the SGP topology needs; their deps come from
+# The kernel's modules the SGP topology needs (vrf: doctor-routing.sh;
+# macvlan: veto.sh takes a device's rx_handler with it); their deps come from
 # modules.dep.
-BASE_KMODS="veth 8021q vrf ${DG_KMODS:-}"
+BASE_KMODS="veth 8021q vrf macvlan ${DG_KMODS:-}"
 
 die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
 

@@ -59,7 +59,7 @@ check_fail "probe still fails under monitor (ipv6)" probe "$SGP_POD_IP6"
 cmd demuxguard stats dev "$POD"
 check "monitor counted the drops" dg_counter_is "$POD" ipv4 fwd_sk_drops -ge 1
 
-say "3. veto mode: the early-demux socket is removed, the packet is forwarded"
+say "3. veto mode: early demux skips the pod interface's packets; routing forwards them"
 cmd demuxguard set dev "$POD" mode veto
 check "probe works under veto (ipv4)" probe "$SGP_POD_IP4"
 check "probe works under veto (ipv6)" probe "$SGP_POD_IP6"

@@ -7,8 +7,9 @@
 #     is reachable without any CLI call;
 #   - a malformed rules= value fails the load with a clear kernel log line;
 #   - the module unloads while TCP flows through veto and monitor
-#     interfaces, and load/unload cycles and monitor on/off toggles (arming
-#     and disarming the early-demux probes) under traffic leave the kernel
+#     interfaces (the rx_handler veto and monitor's probes), and load/unload
+#     cycles and monitor on/off toggles (arming
+#     and disarming monitor's probes) under traffic leave the kernel
 #     clean.
 
 # shellcheck disable=SC2317,SC2119

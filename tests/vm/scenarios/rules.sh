@@ -91,7 +91,7 @@ idx=$(cat "/sys/class/net/$POD2_VETH/ifindex")
 check "gone: delete $POD2_VETH" ip link del "$POD2_VETH"
 check_fail_grep "gone: show no longer lists ifindex $idx" '^ok$' \
 	sh -c ". /dg/demuxguard.sh; dg_json show | grep -q '\"ifindex\":$idx[,}]' || echo ok; false"
-check_output "gone: early-demux hooks disarmed (no monitor left)" "false false true true" dg_armed
+check_output "gone: monitor's probes disarmed (no monitor left)" "false false false false" dg_armed
 check "reuse: new veth takes ifindex $idx" ip link add name reuse0 index "$idx" type veth peer name reuse1
 check_output "reuse: ifindex $idx (reuse0) starts with no policy" "off none " mode_source reuse0
 check "reuse: delete it" ip link del reuse0
@@ -122,15 +122,21 @@ check_output "netns: ns-a: a0 is monitor (explicit)" "monitor explicit" ns_a_mod
 check_output "netns: ns-a: a1 is veto (rule)" "veto rule" ns_a_mode a1
 check_output "netns: the root namespace does not see ns-a's rule" \
 	'[{"prefix":"vlan","mode":"veto"}]' dg_json rule show
-check_output "netns: ns-a's monitor arms the early-demux hooks" "true true true true" dg_armed
+check_output "netns: ns-a's monitor arms monitor's probes" "true true true true" dg_armed
+ns_a_users=$(dg_hook_num rx_handler users)
+check "netns: ns-a's veto holds a1's rx_handler" [ "${ns_a_users:-0}" -ge 1 ]
 check "netns: delete ns-a" ip netns del ns-a
 check "netns: hooks follow once ns-a is gone" \
-	busywait 10000 sh -c '. /dg/demuxguard.sh; [ "$(dg_armed)" = "false false true true" ]'
+	busywait 10000 sh -c '. /dg/demuxguard.sh; [ "$(dg_armed)" = "false false false false" ]'
+check "netns: ns-a's veto hook went with it" \
+	busywait 10000 sh -c ". /dg/demuxguard.sh; [ \$(dg_hook_num rx_handler users) -eq $((ns_a_users - 1)) ]"
 
 check "rule del prefix vlan" demuxguard rule del prefix vlan
 check_output "rule show: empty" '[]' dg_json rule show
 check_output "show: nothing left" '[]' dg_json show
 check_output "nothing armed" "false false false false" dg_armed
+check_output "no veto hook left" "0 0" \
+	sh -c '. /dg/demuxguard.sh; echo $(dg_hook_num rx_handler users) $(dg_hook_num nf_ingress users)'
 check_grep "status: the module holds no interface entry and no rule" \
 	'"objects":\{"interfaces":0,"rules":0\}' dg_json status
 check "module: unloads" dg_unload

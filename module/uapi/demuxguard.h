@@ -18,9 +18,12 @@
  * @DEMUXGUARD_MODE_MONITOR: Count only: what early demux does with the packets
  *   received here, and the forwarded packets that still carry its socket (the
  *   kernel drops them).
- * @DEMUXGUARD_MODE_VETO: Fix: a packet received here that early demux gave a
- *   socket and that routing then forwards has the socket removed, so it is
- *   forwarded instead of dropped.
+ * @DEMUXGUARD_MODE_VETO: Fix: early demux never steers a packet received here.
+ *   The interface's rx_handler (or, where that is taken, a netfilter ingress
+ *   hook) gives every IPv4/IPv6 packet without a dst a shared metadata dst, so
+ *   ip_rcv_finish_core() / ip6_rcv_finish_core() skip early demux and route it
+ *   as usual (routing drops the marker); a forwarded packet no longer carries
+ *   a local socket and is not dropped.
  */
 enum demuxguard_mode {
 	DEMUXGUARD_MODE_OFF,

@@ -196,10 +196,10 @@ vm_suite()
 		tee "$logdir/vm-$rel.log" | grep -vE '^TEST: |^DG-|^SUMMARY:'
 	absorb "$logdir/vm-$rel.log"
 }
-# PREEMPT_RT: the veto handler drops a socket reference inside a probe
-# handler, and the probes are armed and disarmed, and the module unloaded,
-# under traffic; on PREEMPT_RT what may be done there is stricter (no
-# sleeping locks, no freeing with preemption off).
+# PREEMPT_RT: the veto's hooks are attached and detached, monitor's probes
+# armed and disarmed, and the module unloaded, under traffic; on PREEMPT_RT
+# what may be done in those handlers is stricter (no sleeping locks, no
+# freeing with preemption off).
 for row in "${vm_plan[@]}"; do
 	read -r -a scen <<<"${row#* }"
 	vm_suite "${row%% *}" "${scen[@]}"

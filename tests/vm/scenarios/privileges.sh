@@ -74,7 +74,7 @@ check_refused "nobody: rule replace refused" "$E_CAP" $NOBODY demuxguard rule ad
 check_refused "nobody: rule del refused" "$E_CAP" $NOBODY demuxguard rule del prefix pq
 check_refused "nobody: stats reset refused" "$E_CAP" $NOBODY demuxguard stats reset
 check_refused "nobody: stats reset dev refused" "$E_CAP" $NOBODY demuxguard stats reset dev p0
-check_output "nobody: p0 is still veto, explicit" '[{"ifname":"p0","ifindex":'"$(cat /sys/class/net/p0/ifindex)"',"mode":"veto","source":"explicit"}]' dg_json show
+check_output "nobody: p0 is still veto, explicit" '[{"ifname":"p0","ifindex":'"$(cat /sys/class/net/p0/ifindex)"',"mode":"veto","source":"explicit","veto_hook":"rx_handler"}]' dg_json show
 check_output "nobody: the rules are as they were" '[{"prefix":"pq","mode":"off"}]' dg_json rule show
 check_grep "nobody: reads show" '"mode": ?"veto"' $NOBODY demuxguard -j show dev p0
 check_grep "nobody: reads stats" '"vetoed"' $NOBODY demuxguard -j stats

@@ -219,6 +219,7 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
 
 static void dg_hook_unregister(struct dg_hook *h)
 {
+	lockdep_assert_held(&dg_config_lock);
 	if (!h->attached)
 		return;
 	unregister_kprobe(&h->kp);
@@ -316,10 +317,17 @@ int dg_hooks_init(void)
 	return 0;
 }
 
+/*
+ * Unregisters every probe, armed or not; unregister_kprobe() waits for
+ * running handlers. Under dg_config_lock, so that a mode change racing with
+ * unload (the netdevice notifier) sees each probe either registered or not.
+ */
 void dg_hooks_exit(void)
 {
 	int i;
 
+	mutex_lock(&dg_config_lock);
 	for (i = DG_NR_HOOKS - 1; i >= 0; i--)
 		dg_hook_unregister(&dg_hooks[i]);
+	mutex_unlock(&dg_config_lock);
 }

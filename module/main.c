@@ -15,17 +15,23 @@
  *   4. the netlink family, so userspace reaches the module only once it
  *      works.
  *
- * Teardown is the reverse, and relies on no disarm succeeding:
+ * Teardown relies on no disarm succeeding: what a handler reads is freed
+ * only after the handler can no longer run.
  *   1. the netlink family: no more writers;
- *   2. policy: the notifier's replay of NETDEV_UNREGISTER detaches every
+ *   2. monitor's probes are unregistered, armed or not: unregister_kprobe()
+ *      waits for running handlers, which read policy's per-namespace state
+ *      (freed without a grace period when the pernet ops go). Policy's
+ *      later mode changes find them unregistered and leave them alone;
+ *   3. policy: the notifier's replay of NETDEV_UNREGISTER detaches every
  *      veto hook (netdev_rx_handler_unregister() waits for running
- *      handlers) and frees every entry after a grace period;
- *   3. monitor's probes are unregistered: unregister_kprobe() waits for
- *      running handlers, whether or not the probe was armed;
+ *      handlers) and frees every entry after a grace period, then the
+ *      per-namespace state goes;
  *   4. veto: a grace period for netfilter handlers and for packets that
  *      hold the shared dst without a reference, then its reference is
  *      dropped (a packet that took one frees it later, in kernel code);
  *   5. rcu_barrier(): the entries' RCU callbacks live in this module.
+ * Steps 2 and 3 are the one place this is not start-up reversed: the probes
+ * are registered before policy (rules= arms them) but go before it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -64,7 +70,9 @@ static int __init dg_init(void)
 	return 0;
 
 err_policy:
+	dg_hooks_exit();
 	dg_policy_exit();
+	goto err_veto;
 err_hooks:
 	dg_hooks_exit();
 err_veto:
@@ -76,8 +84,8 @@ err_veto:
 static void __exit dg_exit(void)
 {
 	dg_genl_exit();
-	dg_policy_exit();
 	dg_hooks_exit();
+	dg_policy_exit();
 	dg_veto_exit();
 	/* Entries are freed with call_rcu(); their callbacks live in this module. */
 	rcu_barrier();

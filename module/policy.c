@@ -59,6 +59,7 @@ void dg_policy_objects(const struct net *net, unsigned int *nr_ifaces,
 		       unsigned int *nr_rules, unsigned int *nr_unguarded)
 {
 	const struct dg_net *dn = dg_net(net);
+	unsigned int unguarded = 0;
 	const struct dg_dev *d;
 	int m;
 
@@ -66,9 +67,9 @@ void dg_policy_objects(const struct net *net, unsigned int *nr_ifaces,
 	if (!net_eq(net, &init_net)) {
 		*nr_ifaces = dn->nr_devs;
 		*nr_rules = dn->nr_rules;
-		*nr_unguarded = 0;
 		list_for_each_entry(d, &dn->devs, list)
-			*nr_unguarded += dg_dev_unguarded(d);
+			unguarded += dg_dev_unguarded(d);
+		*nr_unguarded = unguarded;
 		return;
 	}
 	*nr_ifaces = 0;

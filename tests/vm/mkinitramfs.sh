@@ -9,9 +9,11 @@
 #   base    per kernelrelease, cached: busybox-static and its applet links,
 #           iproute2's ip and kmod with their shared libraries (from the
 #           host for its own architecture, else from the packages
-#           scripts/sysroot.sh unpacks for the kernel's), the kernel's
-#           own veth/8021q modules (+ deps, + DG_KMODS) decompressed, a
-#           depmod'ed /lib/modules/<rel>, and /init;
+#           scripts/sysroot.sh unpacks for the kernel's), nftables' nft
+#           with its libraries (never the host's: always unpacked by
+#           scripts/sysroot.sh -u), the kernel's own veth/8021q/...
+#           modules (+ deps, + DG_KMODS) decompressed, a depmod'ed
+#           /lib/modules/<rel>, and /init;
 #   overlay per build, small: the extra files (our module, CLI, test tool,
 #           test scripts), a module tree re-run through depmod when an
 #           out-of-tree module is added, and the list of scenarios to run.
@@ -42,9 +44,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 KERNELS=$ROOT/scripts/kernels.sh
 DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 # The kernel's modules the SGP topology needs (vrf: doctor-routing.sh;
-# macvlan: veto.sh takes a device's rx_handler with it); their deps come from
-# modules.dep.
-BASE_KMODS="veth 8021q vrf macvlan ${DG_KMODS:-}"
+# macvlan: veto.sh takes a device's rx_handler with it; nf_tables and
+# nft_tproxy: tproxy.sh's rule); their deps come from modules.dep.
+BASE_KMODS="veth 8021q vrf macvlan nf_tables nft_tproxy ${DG_KMODS:-}"
 
 die() { echo "mkinitramfs.sh: $*" >&2; exit 1; }
 
@@ -100,6 +102,8 @@ kmod_builtin() {
 # the kernel is for the host's architecture, else a tree of that
 # architecture's packages unpacked into the cache.
 uroot=$("$ROOT/scripts/sysroot.sh" "$arch")
+# What the host never installs (nft) is unpacked for every architecture.
+vmroot=$("$ROOT/scripts/sysroot.sh" -u "$arch")
 case $arch in
 amd64) triplet=x86_64-linux-gnu ;;
 arm64) triplet=aarch64-linux-gnu ;;
@@ -166,6 +170,13 @@ install_elf() {
 			queue+=("$path")
 		done
 	done
+}
+
+# in_root ROOT CMD...: CMD with the userland tree ROOT in place of $uroot.
+in_root() {
+	local uroot=$1
+	shift
+	"$@"
 }
 
 # Decompress a module (.ko, .ko.xz, .ko.zst, .ko.gz) to a plain .ko: the
@@ -262,6 +273,7 @@ flock 9
 busybox=$(root_path /bin/busybox)
 ipbin=$(root_path /sbin/ip)
 kmodbin=$(root_path /bin/kmod)
+nftbin=$(in_root "$vmroot" root_path /usr/sbin/nft)
 
 # Anything that changes the base changes this key: this script (which
 # holds /init), the userland binaries copied in, the kernel tree, the
@@ -269,7 +281,7 @@ kmodbin=$(root_path /bin/kmod)
 key=$( {
 	cat "$0"
 	echo "$BASE_KMODS"
-	stat -L -c '%n %s %Y' "$busybox" "$ipbin" "$kmodbin" "$kstamp"
+	stat -L -c '%n %s %Y' "$busybox" "$ipbin" "$kmodbin" "$nftbin" "$kstamp"
 } | sha256sum | cut -d' ' -f1)
 
 if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
@@ -295,6 +307,9 @@ if [ "$(cat "$cache/base.key" 2>/dev/null)" != "$key" ]; then
 	done
 	install_elf "$base" "$ipbin" /sbin/ip
 	install_elf "$base" "$kmodbin" /bin/kmod
+	# After ip and kmod: the libraries they share with nft (libc) stay
+	# the ones of their root.
+	in_root "$vmroot" install_elf "$base" "$nftbin" /usr/sbin/nft
 	for t in modprobe insmod rmmod lsmod depmod modinfo; do
 		ln -sf /bin/kmod "$base/sbin/$t"
 	done

@@ -13,8 +13,9 @@
 # veto (on its rx_handler, then on netfilter ingress): vetoed counts the
 # pod's packets and the proxy still gets every connection, IPv4 and IPv6.
 #
-# Needs nft in the VM and the nf_tables/nft_tproxy modules: see
-# tests/vm/README.md ("TPROXY"); without nft the scenario is skipped.
+# nft and the nf_tables/nft_tproxy modules are in every initramfs
+# (mkinitramfs.sh): without them the image is broken, which fails here
+# rather than skipping.
 
 # shellcheck disable=SC2317,SC2119
 set -eu
@@ -22,7 +23,9 @@ set -eu
 . /dg/sgp.sh
 . /dg/demuxguard.sh
 
-require_command nft
+check "setup: nft in the VM" nft --version
+check "setup: nft_tproxy and its deps in the module tree" modprobe -n nft_tproxy
+[ "$DG_NFAIL" -eq 0 ] || dg_finish
 
 OK_MS=8000
 FAIL_MS=1500

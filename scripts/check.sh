@@ -64,20 +64,20 @@ host=yes
 [ "$arch" = arm64 ] && host=no
 
 # Every scenario but demo and the harness's self-check.
-ALL_SCENARIOS="baseline veto rules cli privileges lifecycle loadrace fuzz doctor doctor-routing churn teardown"
+ALL_SCENARIOS="baseline veto rules cli privileges lifecycle loadrace fuzz doctor doctor-routing tproxy churn teardown"
 # Which scenarios each kernel runs: "SHORT-NAME ARCH SCENARIOS|all". The
 # short names are scripts/kernels.sh's; a kernel not listed for an
 # architecture is not booted there. Measured VM times: tests/vm/README.md.
 PLAN=(
 	"5.10     amd64  all"
 	"6.1      amd64  all"
-	"6.12     amd64  baseline veto rules lifecycle teardown"
+	"6.12     amd64  baseline veto rules lifecycle tproxy teardown"
 	"newest   amd64  all"
 	"6.1-rt   amd64  veto lifecycle churn"
 	"6.12-rt  amd64  veto lifecycle churn"
-	"6.1      arm64  baseline veto lifecycle"
+	"6.1      arm64  baseline veto lifecycle tproxy"
 	"6.12     arm64  baseline veto"
-	"newest   arm64  baseline veto"
+	"newest   arm64  baseline veto tproxy"
 )
 . "$top/scripts/lib-check.sh"
 

@@ -23,7 +23,9 @@ PACKAGES=(
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	# build roots for the kernels of other Debian suites (scripts/buildroot.sh)
 	debootstrap
-	# QEMU selftests: the VM, its initramfs and what goes into it
+	# QEMU selftests: the VM, its initramfs and what goes into it (not
+	# nftables: the VM's nft is unpacked by scripts/sysroot.sh -u, never
+	# installed here)
 	qemu-system-x86 qemu-system-arm busybox-static cpio iproute2 xz-utils zstd
 	# test scripts and lint
 	python3 shellcheck

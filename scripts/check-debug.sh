@@ -33,7 +33,7 @@
 # the rest are make check's. The VM gets DG_DEBUG_TIMEOUT seconds
 # (default 3600). About 20 minutes on 2 cores.
 # Environment: DG_SCENARIOS (default: baseline veto rules cli lifecycle
-# loadrace fuzz churn teardown), DG_FUZZ_MESSAGES, DG_CHURN_CYCLES,
+# loadrace fuzz tproxy churn teardown), DG_FUZZ_MESSAGES, DG_CHURN_CYCLES,
 # DG_LOADRACE_ROUNDS, DG_DEBUG_TIMEOUT, DG_KERNEL_ARGS (passed on), DG_CACHE.
 set -uo pipefail
 
@@ -41,7 +41,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 logdir=$top/build/check-debug
-SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz churn teardown}
+SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz tproxy churn teardown}
 timeout_s=${DG_DEBUG_TIMEOUT:-3600}
 . "$top/scripts/lib-check.sh"
 

@@ -170,6 +170,24 @@ static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
 	},
 };
 
+#ifdef DG_FAULT_INJECT
+/*
+ * Test builds only (DG_FAULT_INJECT=y; make check-debug's disarmfail
+ * scenario): make every disarm fail, to show that unload does not depend
+ * on one succeeding. Never in a module built for a node.
+ */
+static bool fault_disarm;
+module_param(fault_disarm, bool, 0644);
+MODULE_PARM_DESC(fault_disarm, "test builds only: every probe disarm fails with -EIO");
+
+static int dg_disable_kprobe(struct kprobe *kp)
+{
+	return READ_ONCE(fault_disarm) ? -EIO : disable_kprobe(kp);
+}
+#else
+#define dg_disable_kprobe disable_kprobe
+#endif
+
 static void dg_hook_arm(struct dg_hook *h, bool want)
 {
 	int err;
@@ -177,7 +195,7 @@ static void dg_hook_arm(struct dg_hook *h, bool want)
 	lockdep_assert_held(&dg_config_lock);
 	if (!h->attached || h->armed == want)
 		return;
-	err = want ? enable_kprobe(&h->kp) : disable_kprobe(&h->kp);
+	err = want ? enable_kprobe(&h->kp) : dg_disable_kprobe(&h->kp);
 	if (err) {
 		pr_warn("cannot %s probe on %s: %d\n", want ? "arm" : "disarm", h->symbol, err);
 		return;

@@ -61,6 +61,8 @@ find "$out/src/module" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name
 log=$out/build.log
 extra=()
 [ "${W1:-0}" = 1 ] && extra+=(W=1)
+# Test builds only: the fault-injection knobs (make check-debug).
+[ "${DG_FAULT_INJECT:-}" = y ] && extra+=(DG_FAULT_INJECT=y)
 if ! "${in_root[@]}" make -C "$out/src" module KERNELRELEASE="$rel" KDIR="$kdir" "${cross[@]}" \
 		"${extra[@]}" >"$log" 2>&1; then
 	cat "$log" >&2

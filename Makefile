@@ -9,7 +9,7 @@
 #                     6.1 kernel (built once per machine)
 #   make demo         see the failure and the fix in a VM
 #   make bench        performance benchmark in VMs (6.1; BENCH_ARGS="-k 6.12",
-#                     ROUNDS=N; see bench/run.sh and docs/PERFORMANCE.md)
+#                     "-a arm64", ROUNDS=N; see bench/run.sh, docs/PERFORMANCE.md)
 #   make install      CLI, man page, bash completion, example config (PREFIX, DESTDIR)
 #   make dkms-install register this tree with DKMS
 #   make deb          demuxguard and demuxguard-dkms .debs, lintian-checked,

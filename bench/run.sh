@@ -23,8 +23,15 @@
 # or build error, 0 otherwise: a missed target is a finding to report, not
 # a broken benchmark.
 #
-# Usage: bench/run.sh [-k|--kernel REL|6.1|6.12|all] [--rounds N]
-#                     [--no-misses] [--misses-only] [--timeout SECONDS]
+# The same benchmark runs x86-64 kernels in qemu-system-x86_64 and arm64
+# (Graviton) kernels in qemu-system-aarch64 (-M virt, as tests/vm/run.sh);
+# for arm64 the module, the CLI and dgbench are cross-built.
+#
+# Usage: bench/run.sh [-a|--arch amd64|arm64] [-k|--kernel REL|6.1|6.12|all]
+#                     [--rounds N] [--no-misses] [--misses-only]
+#                     [--timeout SECONDS]
+#   --arch: which kernels the short names and all mean (default $DG_ARCH,
+#     else amd64); a full kernelrelease names its architecture itself.
 # Environment (defaults in brackets):
 #   ROUNDS          measured rounds after one warm-up round [5]
 #   RR_N            exchanges per request/response sample [5000]
@@ -34,7 +41,8 @@
 #   LOAD_SECONDS    length of the miss run's load, guest seconds [30]
 #   BENCH_MODULE_KO a prebuilt module to use instead of building one
 #                   ("@REL@" is replaced by the kernelrelease)
-#   BENCH_CLI       a prebuilt CLI to use instead of `make cli`
+#   BENCH_CLI       a prebuilt CLI to use instead of `make cli` (for
+#                   arm64: instead of the cross build in build/arm64/cli)
 #   BENCH_RESULTS   where the report files go [bench/results]
 #   DG_CACHE        cache root [/var/cache/demuxguard-test]
 
@@ -46,6 +54,7 @@ KERNELS=$ROOT/scripts/kernels.sh
 export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 
 kernel=6.1
+arch=${DG_ARCH:-amd64}
 rounds=${ROUNDS:-5}
 rr_n=${RR_N:-5000}
 crr_n=${CRR_N:-1000}
@@ -70,6 +79,7 @@ is_uint() { [[ $1 =~ ^[1-9][0-9]*$ ]]; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	-a|--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	-k|--kernel) [ $# -ge 2 ] || usage; kernel=$2; shift 2 ;;
 	--rounds) [ $# -ge 2 ] || usage; rounds=$2; shift 2 ;;
 	--no-misses) do_misses=0; shift ;;
@@ -88,35 +98,100 @@ for c in $configs; do
 done
 [[ " $configs " == *" a "* ]] || die "configuration a (the reference) must be in BENCH_CONFIGS"
 
+case $arch in
+amd64|arm64) ;;
+*) die "unsupported architecture: $arch (amd64, arm64)" ;;
+esac
+
 if [ "$kernel" = all ]; then
-	mapfile -t rels < <("$KERNELS" list)
+	mapfile -t rels < <("$KERNELS" --arch "$arch" list)
 else
-	rels=("$("$KERNELS" resolve "$kernel")")
+	rels=("$("$KERNELS" --arch "$arch" resolve "$kernel")")
 fi
 
-# The same QEMU for both runs but for CPUs and clock. -cpu max as in the
-# selftests. thash_entries: the 1 GB VM would otherwise size the TCP
-# established hash (and with it tcp_max_tw_buckets, half of it) at 8192,
-# and the connect/request/close tests would overflow the TIME_WAIT table
-# part way through, changing what a connection costs; a real node has far
-# more memory and a far larger table.
-QEMU_COMMON=(qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic
-	     -vga none -nic none -no-reboot)
+# The same QEMU for both runs but for CPUs and clock (per architecture:
+# qemu_common). -cpu max as in the selftests. thash_entries: the 1 GB VM
+# would otherwise size the TCP established hash (and with it
+# tcp_max_tw_buckets, half of it) at 8192, and the connect/request/close
+# tests would overflow the TIME_WAIT table part way through, changing what
+# a connection costs; a real node has far more memory and a far larger
+# table.
 # shellcheck disable=SC2054  # the comma belongs to -icount's argument
 QEMU_TIMED=(-smp 1 -icount shift=4,sleep=off)
 QEMU_LOAD=(-smp 2)
-KCMDLINE="console=ttyS0 panic=-1 quiet cryptomgr.notests thash_entries=131072"
+KARGS="panic=-1 quiet cryptomgr.notests thash_entries=131072"
+
+# qemu_common ARCH: sets QEMU_COMMON (the command up to the CPUs and the
+# clock) and KCMDLINE.
+qemu_common() {
+	case $1 in
+	amd64)
+		QEMU_COMMON=(qemu-system-x86_64 -accel tcg -cpu max -m 1024
+			     -nographic -vga none -nic none -no-reboot)
+		KCMDLINE="console=ttyS0 $KARGS"
+		;;
+	arm64)
+		# As tests/vm/run.sh: the virt board boots the Image directly;
+		# pauth-impdef is QEMU's own pointer-authentication algorithm,
+		# much cheaper under TCG than the architected QARMA. Guest time
+		# counts instructions here too: the same work takes about as
+		# many guest seconds, and about as long in wall time, as on
+		# amd64.
+		# shellcheck disable=SC2054
+		QEMU_COMMON=(qemu-system-aarch64 -M virt -accel tcg
+			     -cpu max,pauth-impdef=on -m 1024 -nographic
+			     -nic none -no-reboot)
+		KCMDLINE="console=ttyAMA0 $KARGS"
+		;;
+	esac
+}
+
+# elf_machine ARCH: readelf's name for the machine of ARCH's binaries.
+elf_machine() {
+	case $1 in
+	amd64) echo "Advanced Micro Devices X86-64" ;;
+	arm64) echo AArch64 ;;
+	esac
+}
 
 # ---- builds -----------------------------------------------------------------
 
-if [ -n "${BENCH_CLI:-}" ]; then
-	cli=$BENCH_CLI
-else
-	make -s -C "$ROOT" cli >/dev/null || die "make cli failed"
-	cli=$ROOT/cli/demuxguard
-fi
-[ -x "$cli" ] || die "no CLI at $cli"
-make -s -C "$BENCH" >/dev/null || die "building dgbench failed"
+# The CLI and dgbench per architecture the kernels need: natively in cli/
+# and bench/, cross-compiled (as tests/vm/run.sh) in build/<arch>.
+host_arch=$(dpkg --print-architecture)
+declare -A cli_of dgbench_of
+for a in $(for r in "${rels[@]}"; do "$KERNELS" arch "$r"; done | sort -u); do
+	case $a in
+	amd64|arm64) ;;
+	*) die "unsupported architecture: $a (amd64, arm64)" ;;
+	esac
+	if [ "$a" = "$host_arch" ]; then
+		if [ -z "${BENCH_CLI:-}" ]; then
+			make -s -C "$ROOT" cli >/dev/null || die "make cli failed"
+		fi
+		cli_of[$a]=${BENCH_CLI:-$ROOT/cli/demuxguard}
+		make -s -C "$BENCH" >/dev/null || die "building dgbench failed"
+		dgbench_of[$a]=$BENCH/dgbench
+	else
+		[ "$a" = arm64 ] || die "cannot cross-build for $a"
+		cross=aarch64-linux-gnu-
+		if [ -z "${BENCH_CLI:-}" ]; then
+			make -s -C "$ROOT/cli" CROSS_COMPILE=$cross \
+				SYSROOT="$("$ROOT/scripts/sysroot.sh" "$a")" \
+				BUILDDIR="$ROOT/build/$a/cli" >/dev/null ||
+				die "cross-building the CLI for $a failed"
+		fi
+		cli_of[$a]=${BENCH_CLI:-$ROOT/build/$a/cli/demuxguard}
+		make -s -C "$BENCH" CROSS_COMPILE=$cross \
+			BUILDDIR="$ROOT/build/$a/bench" >/dev/null ||
+			die "cross-building dgbench for $a failed"
+		dgbench_of[$a]=$ROOT/build/$a/bench/dgbench
+	fi
+	[ -x "${cli_of[$a]}" ] || die "no CLI at ${cli_of[$a]}"
+	machine=$(readelf -h "${cli_of[$a]}" 2>/dev/null | sed -n 's/^ *Machine: *//p')
+	[ "$machine" = "$(elf_machine "$a")" ] ||
+		die "${cli_of[$a]} is built for '${machine:-?}', not $a"
+done
 results=${BENCH_RESULTS:-$BENCH/results}
 mkdir -p "$results"
 
@@ -168,6 +243,9 @@ status=0
 for rel in "${rels[@]}"; do
 	echo "==== demuxguard benchmark: $rel ===="
 	timed_wall=
+	rarch=$("$KERNELS" arch "$rel")
+	qemu_common "$rarch"
+	cli=${cli_of[$rarch]}
 	"$KERNELS" fetch "$rel" >/dev/null
 	work=$ROOT/build/bench/$rel
 	mkdir -p "$work"
@@ -193,7 +271,8 @@ for rel in "${rels[@]}"; do
 	# rebuild of cli/ cannot change it mid-run.
 	mkdir -p "$work/bin"
 	install -m 0755 "$cli" "$work/bin/demuxguard"
-	common=(-k "$rel" -b "$BENCH/dgbench" -b "$work/bin/demuxguard" -m "$ko"
+	common=(-a "$rarch" -k "$rel" -b "${dgbench_of[$rarch]}"
+		-b "$work/bin/demuxguard" -m "$ko"
 		-f "$ROOT/tests/vm/lib.sh:/dg/lib.sh"
 		-f "$ROOT/tests/vm/demuxguard.sh:/dg/demuxguard.sh"
 		-f "$BENCH/vm/topo.sh:/dg/bench/topo.sh"
@@ -253,7 +332,7 @@ for rel in "${rels[@]}"; do
 	fi
 
 	out=$results/$rel-$date
-	qemu_version=$(qemu-system-x86_64 --version | head -n1)
+	qemu_version=$("${QEMU_COMMON[0]}" --version | head -n1)
 	# Which module was measured: the commit (and whether module/ differed
 	# from it) or the prebuilt file, and modinfo's checksum of its sources.
 	if [ -n "${BENCH_MODULE_KO:-}" ]; then

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * buf.h - the two small buffers doctor's files share: a growable array of
+ * buf.h - the two small buffers the CLI's files share: a growable array of
  * plain structs and a bounded string that is appended to and silently cut
  * at its end (a reason or a command longer than its field is truncated,
  * never overrun).

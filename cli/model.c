@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "model.h"
 
 const struct dg_counter_desc dg_counters[DG_C_COUNT] = {
@@ -98,27 +99,9 @@ int dg_mode_parse(const char *s)
 	return -1;
 }
 
-/*
- * Grow @*v (of @*cap elements of @size bytes) to hold one more than @n and
- * return a pointer to the new, zeroed element.
- */
-static void *grow(void **v, size_t *n, size_t *cap, size_t size)
-{
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		void *nv = reallocarray(*v, ncap, size);
-
-		if (!nv)
-			return NULL;
-		*v = nv;
-		*cap = ncap;
-	}
-	return memset((char *)*v + (*n)++ * size, 0, size);
-}
-
 struct dg_hook *dg_status_add_hook(struct dg_status *st)
 {
-	return grow((void **)&st->hooks, &st->n_hooks, &st->hooks_cap,
+	return dg_grow((void **)&st->hooks, &st->n_hooks, &st->hooks_cap,
 		    sizeof(*st->hooks));
 }
 
@@ -131,7 +114,7 @@ void dg_status_free(struct dg_status *st)
 
 struct dg_dev *dg_dev_list_add(struct dg_dev_list *l)
 {
-	struct dg_dev *d = grow((void **)&l->v, &l->n, &l->cap, sizeof(*l->v));
+	struct dg_dev *d = dg_grow((void **)&l->v, &l->n, &l->cap, sizeof(*l->v));
 
 	if (d)
 		d->mode = DG_MODE_UNKNOWN;
@@ -163,7 +146,7 @@ void dg_dev_list_free(struct dg_dev_list *l)
 
 struct dg_rule *dg_rule_list_add(struct dg_rule_list *l)
 {
-	struct dg_rule *r = grow((void **)&l->v, &l->n, &l->cap, sizeof(*l->v));
+	struct dg_rule *r = dg_grow((void **)&l->v, &l->n, &l->cap, sizeof(*l->v));
 
 	if (r)
 		r->mode = DG_MODE_UNKNOWN;

@@ -310,14 +310,20 @@ static int dg_write_dev(struct genl_info *info, bool set)
 	return err;
 }
 
+/* A write that sets MODE (required): may the caller set that mode? */
+static int dg_may_write_mode(const struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
+		return -EINVAL;
+	return dg_may_write(skb, info,
+			    dg_mode_host_wide(nla_get_u8(info->attrs[DEMUXGUARD_A_MODE])));
+}
+
 static int dg_set_dev_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
-		return -EINVAL;
-	err = dg_may_write(skb, info,
-			   dg_mode_host_wide(nla_get_u8(info->attrs[DEMUXGUARD_A_MODE])));
+	err = dg_may_write_mode(skb, info);
 	if (err)
 		return err;
 	return dg_write_dev(info, true);
@@ -359,10 +365,7 @@ static int dg_add_rule_doit(struct sk_buff *skb, struct genl_info *info)
 	bool replaced;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, DEMUXGUARD_A_MODE))
-		return -EINVAL;
-	err = dg_may_write(skb, info,
-			   dg_mode_host_wide(nla_get_u8(info->attrs[DEMUXGUARD_A_MODE])));
+	err = dg_may_write_mode(skb, info);
 	if (err)
 		return err;
 	err = dg_rule_prefix_get(info, &prefix);

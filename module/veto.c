@@ -8,9 +8,9 @@
  * (!skb_valid_dst()). A metadata dst (DST_METADATA) is non-NULL but never
  * valid, and routing drops it (ip_route_input_slow(), ip6_route_input()).
  * So a handler on the interface's receive path attaches one shared,
- * module-owned metadata dst, without a reference (noref: the packet is in
- * an RCU read-side section until it is routed or takes a reference with
- * skb_dst_force()), to every IPv4 and IPv6 packet that has no dst yet.
+ * module-owned metadata dst (without a reference from the rx_handler, with
+ * one from the netfilter hook: see dg_veto_mark()) to every IPv4 and IPv6
+ * packet that has no dst yet.
  * Early demux is skipped, the packet is routed as usual, and a packet that
  * routing forwards never carries a socket. METADATA_HW_PORT_MUX is used
  * because skb_tunnel_info() ignores it: routing sees no tunnel key.
@@ -72,7 +72,16 @@ static const u8 dg_veto_hook_kinds[DG_NR_VETO_HOOKS] = {
 	[DG_VETO_NF_INGRESS]	= DEMUXGUARD_HOOK_KIND_NF_INGRESS,
 };
 
-/* Packet path: softirq, under rcu_read_lock(). */
+/*
+ * Packet path: softirq, under rcu_read_lock(). From the rx_handler the
+ * marker goes on without a reference: the packet goes straight to the
+ * protocol handlers in the same RCU section, and whatever queues it later
+ * takes one (skb_dst_force()). The netfilter hook runs before the device's
+ * rx_handler, whose owner may clone and queue the packet as it is (macvlan
+ * and ipvlan queue broadcasts for a work item, outside any RCU section), so
+ * there the marker carries a reference: the queued clone keeps it alive,
+ * even past unload.
+ */
 static __always_inline void dg_veto_mark(const struct dg_veto *v, struct sk_buff *skb,
 					 enum dg_veto_hook_id id)
 {
@@ -93,7 +102,12 @@ static __always_inline void dg_veto_mark(const struct dg_veto *v, struct sk_buff
 	 */
 	if (skb_dst(skb))
 		return;
-	skb_dst_set_noref(skb, &dg_veto_dst->dst);
+	if (id == DG_VETO_RX_HANDLER) {
+		skb_dst_set_noref(skb, &dg_veto_dst->dst);
+	} else {
+		dst_hold(&dg_veto_dst->dst);
+		skb_dst_set(skb, &dg_veto_dst->dst);
+	}
 	dg_counter_inc(v->counters, fam, DG_VETOED);
 }
 

@@ -22,8 +22,11 @@
  * (bpf_sk_assign, TPROXY's, which uses the same destructor) is indistin-
  * guishable from early demux's after the fact; it is only read.
  *
- * The probes are armed only while some interface is in monitor: a probe on
- * every received packet is not free. Handlers run in softirq: no locks, no
+ * The probes exist only while some interface is in monitor: registered when
+ * the first interface enters it, unregistered when the last one leaves, so a
+ * module without monitor leaves no probe in the kernel (a registered but
+ * disarmed probe measured a cost on arm64: docs/PERFORMANCE.md). Handlers
+ * run in softirq: no locks, no
  * allocation, an RCU lookup of the interface after the cheap protocol test,
  * per-CPU counters. Arguments are read with regs_get_kernel_argument(),
  * which is arch-neutral (x86-64 and arm64).
@@ -44,12 +47,14 @@
 #include "hooks.h"
 #include "policy.h"
 
+/* All but the handler under dg_config_lock. */
 struct dg_hook {
 	const char *symbol;
+	kprobe_pre_handler_t pre_handler;
 	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_register() */
-	bool attached;		/* registered; fixed after init */
-	bool armed;		/* enabled; under dg_config_lock */
-	u32 error;		/* positive errno of a failed registration */
+	bool attached;		/* registered and armed */
+	u32 error;		/* positive errno of the last failed attach, 0 once attached */
+	u64 missed;		/* kprobe misses of earlier registrations */
 	struct kprobe kp;
 };
 
@@ -62,6 +67,9 @@ static DEFINE_PER_CPU(struct dg_hook_hits, dg_hook_hits);
 
 /* Interfaces in monitor, from the last dg_hooks_update(); dg_config_lock. */
 static unsigned int dg_hook_users;
+
+/* Set by dg_hooks_exit(): nothing attaches any more; dg_config_lock. */
+static bool dg_hooks_closed;
 
 /* Did early demux run on @skb? Its conditions, as far as they can be seen now. */
 static bool dg_demux_eligible(const struct sk_buff *skb, enum dg_family fam)
@@ -150,99 +158,60 @@ static int dg_ip6_forward_pre(struct kprobe *p, struct pt_regs *regs)
 static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
 	[DG_HOOK_IP_LOCAL_DELIVER] = {
 		.symbol = "ip_local_deliver",
+		.pre_handler = dg_ip_local_deliver_pre,
 		.off_ftrace = true,
-		.kp = { .pre_handler = dg_ip_local_deliver_pre },
 	},
 	[DG_HOOK_IP6_INPUT] = {
 		.symbol = "ip6_input",
+		.pre_handler = dg_ip6_input_pre,
 		.off_ftrace = true,
-		.kp = { .pre_handler = dg_ip6_input_pre },
 	},
 	[DG_HOOK_IP_FORWARD] = {
 		.symbol = "ip_forward",
+		.pre_handler = dg_ip_forward_pre,
 		.off_ftrace = true,
-		.kp = { .pre_handler = dg_ip_forward_pre },
 	},
 	[DG_HOOK_IP6_FORWARD] = {
 		.symbol = "ip6_forward",
+		.pre_handler = dg_ip6_forward_pre,
 		.off_ftrace = true,
-		.kp = { .pre_handler = dg_ip6_forward_pre },
 	},
 };
 
 #ifdef DG_FAULT_INJECT
 /*
- * Test builds only (DG_FAULT_INJECT=y; make check-debug's disarmfail
- * scenario): make every disarm fail, to show that unload does not depend
- * on one succeeding. Never in a module built for a node.
+ * Test builds only (DG_FAULT_INJECT=y; make check-debug's attachfail
+ * scenario): make every probe registration fail, to show that monitor
+ * reports probes it needs but cannot attach, and recovers once it can.
+ * Never in a module built for a node.
  */
-static bool fault_disarm;
-module_param(fault_disarm, bool, 0644);
-MODULE_PARM_DESC(fault_disarm, "test builds only: every probe disarm fails with -EIO");
+static bool fault_attach;
+module_param(fault_attach, bool, 0644);
+MODULE_PARM_DESC(fault_attach, "test builds only: every probe registration fails with -EIO");
 
-static int dg_disable_kprobe(struct kprobe *kp)
+static int dg_register_kprobe(struct kprobe *kp)
 {
-	return READ_ONCE(fault_disarm) ? -EIO : disable_kprobe(kp);
+	return READ_ONCE(fault_attach) ? -EIO : register_kprobe(kp);
 }
 #else
-#define dg_disable_kprobe disable_kprobe
+#define dg_register_kprobe register_kprobe
 #endif
 
-static void dg_hook_arm(struct dg_hook *h, bool want)
+/*
+ * A kprobe is registered from a clean struct each time: registration fills
+ * in its address, and a struct with both an address and a symbol is
+ * refused. @addr NULL: at @h's symbol.
+ */
+static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)
 {
-	int err;
-
-	lockdep_assert_held(&dg_config_lock);
-	if (!h->attached || h->armed == want)
-		return;
-	err = want ? enable_kprobe(&h->kp) : dg_disable_kprobe(&h->kp);
-	if (err) {
-		pr_warn("cannot %s probe on %s: %d\n", want ? "arm" : "disarm", h->symbol, err);
-		return;
-	}
-	h->armed = want;
-}
-
-void dg_hooks_update(unsigned int nr_monitor)
-{
-	int i;
-
-	lockdep_assert_held(&dg_config_lock);
-	dg_hook_users = nr_monitor;
-	for (i = 0; i < DG_NR_HOOKS; i++)
-		dg_hook_arm(&dg_hooks[i], nr_monitor);
-}
-
-void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
-{
-	int i, cpu;
-
-	lockdep_assert_held(&dg_config_lock);
-	for (i = 0; i < DG_NR_HOOKS; i++) {
-		struct dg_hook *h = &dg_hooks[i];
-		struct dg_hook_status *s = &status[i];
-
-		memset(s, 0, sizeof(*s));
-		s->name = h->symbol;
-		s->kind = DEMUXGUARD_HOOK_KIND_KPROBE;
-		s->attached = h->attached;
-		s->armed = h->armed;
-		s->missed = h->attached ? h->kp.nmissed : 0;
-		s->error = h->error;
-		s->users = dg_hook_users;
-		for_each_possible_cpu(cpu)
-			s->hits += READ_ONCE(per_cpu_ptr(&dg_hook_hits, cpu)->hits[i]);
-	}
-}
-
-static void dg_hook_unregister(struct dg_hook *h)
-{
-	lockdep_assert_held(&dg_config_lock);
-	if (!h->attached)
-		return;
-	unregister_kprobe(&h->kp);
-	h->attached = false;
-	h->armed = false;
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.pre_handler = h->pre_handler;
+	if (addr)
+		h->kp.addr = addr;
+	else
+		h->kp.symbol_name = h->symbol;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	return dg_register_kprobe(&h->kp);
 }
 
 /*
@@ -259,20 +228,6 @@ static void dg_hook_unregister(struct dg_hook *h)
  * If that address cannot be probed, the ftrace site is used.
  */
 #if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
-static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)
-{
-	kprobe_pre_handler_t pre = h->kp.pre_handler;
-
-	memset(&h->kp, 0, sizeof(h->kp));
-	h->kp.pre_handler = pre;
-	if (addr)
-		h->kp.addr = addr;
-	else
-		h->kp.symbol_name = h->symbol;
-	h->kp.flags = KPROBE_FLAG_DISABLED;
-	return register_kprobe(&h->kp);
-}
-
 /* @h is registered (disarmed) on its ftrace site: move it one instruction on. */
 static int dg_hook_move_off_ftrace(struct dg_hook *h)
 {
@@ -299,53 +254,120 @@ static int dg_hook_move_off_ftrace(struct dg_hook *h)
 }
 #endif
 
-static int dg_hook_register(struct dg_hook *h)
+/* Registers and arms @h; on failure nothing of it is left registered. */
+static int dg_hook_attach(struct dg_hook *h)
 {
 	int err;
 
-	h->kp.symbol_name = h->symbol;
-	h->kp.flags = KPROBE_FLAG_DISABLED;
-	err = register_kprobe(&h->kp);
-	return err ?: dg_hook_move_off_ftrace(h);
+	err = dg_hook_register_at(h, NULL);
+	if (err)
+		return err;
+	err = dg_hook_move_off_ftrace(h);
+	if (err)
+		return err;	/* the fallback's registration failed: none left */
+	err = enable_kprobe(&h->kp);
+	if (err)
+		unregister_kprobe(&h->kp);
+	return err;
 }
 
 /*
- * Registers every probe disarmed. A missing symbol (IPv6 not built in)
- * leaves that hook unattached and is reported (status: its error), not
- * fatal: monitor only counts.
+ * Attaches every hook not attached yet. One that fails (a symbol missing,
+ * IPv6 not built in) is reported in status with its error, and tried again
+ * at the next mode change while monitor needs it: monitor only counts, so
+ * the mode is set either way. The log says so when the error changes.
  */
-int dg_hooks_init(void)
+static void dg_hooks_attach(void)
 {
-	int i, err, nr_attached = 0;
+	int i, err;
 
 	for (i = 0; i < DG_NR_HOOKS; i++) {
 		struct dg_hook *h = &dg_hooks[i];
 
-		err = dg_hook_register(h);
+		if (h->attached)
+			continue;
+		err = dg_hook_attach(h);
 		if (err) {
+			if (h->error != -err)
+				pr_warn("%s: probe not attached (%d); monitor counts nothing there\n",
+					h->symbol, err);
 			h->error = -err;
-			pr_warn("%s: not attached (%d); monitor counts nothing there\n",
-				h->symbol, err);
 			continue;
 		}
 		h->attached = true;
-		nr_attached++;
+		h->error = 0;
 	}
-	pr_debug("%d of %d hooks attached\n", nr_attached, DG_NR_HOOKS);
-	return 0;
 }
 
 /*
- * Unregisters every probe, armed or not; unregister_kprobe() waits for
- * running handlers. Under dg_config_lock, so that a mode change racing with
- * unload (the netdevice notifier) sees each probe either registered or not.
+ * Unregisters every attached hook, with one grace period for all of them:
+ * unregister_kprobes() waits for running handlers, so none is left reading
+ * policy's state when this returns.
+ */
+static void dg_hooks_detach(void)
+{
+	struct kprobe *kps[DG_NR_HOOKS];
+	int i, n = 0;
+
+	for (i = 0; i < DG_NR_HOOKS; i++)
+		if (dg_hooks[i].attached)
+			kps[n++] = &dg_hooks[i].kp;
+	if (!n)
+		return;
+	unregister_kprobes(kps, n);
+	for (i = 0; i < DG_NR_HOOKS; i++) {
+		struct dg_hook *h = &dg_hooks[i];
+
+		if (!h->attached)
+			continue;
+		h->missed += h->kp.nmissed;
+		h->attached = false;
+	}
+}
+
+/* Policy's count of interfaces in monitor changed (or may have). */
+void dg_hooks_update(unsigned int nr_monitor)
+{
+	lockdep_assert_held(&dg_config_lock);
+	dg_hook_users = nr_monitor;
+	if (nr_monitor && !dg_hooks_closed)
+		dg_hooks_attach();
+	else if (!nr_monitor)
+		dg_hooks_detach();
+}
+
+void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
+{
+	int i, cpu;
+
+	lockdep_assert_held(&dg_config_lock);
+	for (i = 0; i < DG_NR_HOOKS; i++) {
+		struct dg_hook *h = &dg_hooks[i];
+		struct dg_hook_status *s = &status[i];
+
+		memset(s, 0, sizeof(*s));
+		s->name = h->symbol;
+		s->kind = DEMUXGUARD_HOOK_KIND_KPROBE;
+		s->attached = h->attached;
+		s->armed = h->attached;
+		s->missed = h->missed + (h->attached ? h->kp.nmissed : 0);
+		s->error = h->error;
+		s->users = dg_hook_users;
+		for_each_possible_cpu(cpu)
+			s->hits += READ_ONCE(per_cpu_ptr(&dg_hook_hits, cpu)->hits[i]);
+	}
+}
+
+/*
+ * Unregisters every probe and keeps them from coming back while policy
+ * tears down (its mode changes still call dg_hooks_update()). Under
+ * dg_config_lock, so that a mode change racing with unload (the netdevice
+ * notifier) sees each probe either registered or not.
  */
 void dg_hooks_exit(void)
 {
-	int i;
-
 	mutex_lock(&dg_config_lock);
-	for (i = DG_NR_HOOKS - 1; i >= 0; i--)
-		dg_hook_unregister(&dg_hooks[i]);
+	dg_hooks_closed = true;
+	dg_hooks_detach();
 	mutex_unlock(&dg_config_lock);
 }

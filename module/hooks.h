@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * monitor's probes on the kernel's receive path and their arming. See
- * hooks.c.
+ * monitor's probes on the kernel's receive path, registered while monitor
+ * needs them. See hooks.c.
  */
 #ifndef _DG_HOOKS_H
 #define _DG_HOOKS_H
@@ -17,7 +17,6 @@ enum dg_hook_id {
 	DG_NR_HOOKS
 };
 
-int dg_hooks_init(void);
 void dg_hooks_exit(void);
 void dg_hooks_update(unsigned int nr_monitor);
 void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS]);

@@ -8,20 +8,22 @@
  * Start-up, each step needing the ones before it:
  *   1. veto: check that the hooks veto_hook= allows exist, allocate the
  *      shared metadata dst (module-wide; failing here fails the load);
- *   2. monitor's probes, registered disarmed;
- *   3. policy: per-namespace state, the netdevice notifier, rules= (which
- *      attaches veto hooks and arms probes as interfaces need them; an
- *      interface rules= puts in veto that cannot be guarded fails the load);
- *   4. the netlink family, so userspace reaches the module only once it
+ *   2. policy: per-namespace state, the netdevice notifier, rules= (which
+ *      attaches veto hooks, and monitor's probes, as interfaces need them;
+ *      an interface rules= puts in veto that cannot be guarded fails the
+ *      load);
+ *   3. the netlink family, so userspace reaches the module only once it
  *      works.
+ * Monitor's probes are registered only while an interface is in monitor
+ * (hooks.c), by policy's mode changes.
  *
- * Teardown relies on no disarm succeeding: what a handler reads is freed
- * only after the handler can no longer run.
+ * Teardown: what a handler reads is freed only after the handler can no
+ * longer run.
  *   1. the netlink family: no more writers;
- *   2. monitor's probes are unregistered, armed or not: unregister_kprobe()
- *      waits for running handlers, which read policy's per-namespace state
- *      (freed without a grace period when the pernet ops go). Policy's
- *      later mode changes find them unregistered and leave them alone;
+ *   2. monitor's probes are unregistered if registered:
+ *      unregister_kprobes() waits for running handlers, which read policy's
+ *      per-namespace state (freed without a grace period when the pernet
+ *      ops go). Policy's later mode changes no longer register them;
  *   3. policy: the notifier's replay of NETDEV_UNREGISTER detaches every
  *      veto hook (netdev_rx_handler_unregister() waits for running
  *      handlers) and frees every entry after a grace period, then the
@@ -31,7 +33,7 @@
  *      dropped (a packet that took one frees it later, in kernel code);
  *   5. rcu_barrier(): the entries' RCU callbacks live in this module.
  * Steps 2 and 3 are the one place this is not start-up reversed: the probes
- * are registered before policy (rules= arms them) but go before it.
+ * come with policy (rules= may register them) but go before it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -57,12 +59,9 @@ static int __init dg_init(void)
 	err = dg_veto_init();
 	if (err)
 		return err;
-	err = dg_hooks_init();
-	if (err)
-		goto err_veto;
 	err = dg_policy_init(rules);
 	if (err)
-		goto err_hooks;
+		goto err_veto;
 	err = dg_genl_init();
 	if (err)
 		goto err_policy;
@@ -72,9 +71,6 @@ static int __init dg_init(void)
 err_policy:
 	dg_hooks_exit();
 	dg_policy_exit();
-	goto err_veto;
-err_hooks:
-	dg_hooks_exit();
 err_veto:
 	dg_veto_exit();
 	rcu_barrier();

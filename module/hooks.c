@@ -23,10 +23,10 @@
  * guishable from early demux's after the fact; it is only read.
  *
  * The probes exist only while some interface is in monitor: registered when
- * the first interface enters it, unregistered when the last one leaves, so a
- * module without monitor leaves no probe in the kernel (a registered but
- * disarmed probe measured a cost on arm64: docs/PERFORMANCE.md). Handlers
- * run in softirq: no locks, no
+ * the first interface enters it, disarmed when the last one leaves and
+ * unregistered soon after, so a module without monitor leaves no probe in
+ * the kernel (a registered but disarmed probe measured a cost on arm64:
+ * docs/PERFORMANCE.md). Handlers run in softirq: no locks, no
  * allocation, an RCU lookup of the interface after the cheap protocol test,
  * per-CPU counters. Arguments are read with regs_get_kernel_argument(),
  * which is arch-neutral (x86-64 and arm64).
@@ -39,6 +39,7 @@
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/skbuff.h>
+#include <linux/workqueue.h>
 #include <net/dst.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -52,7 +53,8 @@ struct dg_hook {
 	const char *symbol;
 	kprobe_pre_handler_t pre_handler;
 	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_register() */
-	bool attached;		/* registered and armed */
+	bool attached;		/* registered */
+	bool armed;		/* enabled */
 	u32 error;		/* positive errno of the last failed attach, 0 once attached */
 	u64 missed;		/* kprobe misses of earlier registrations */
 	struct kprobe kp;
@@ -70,6 +72,9 @@ static unsigned int dg_hook_users;
 
 /* Set by dg_hooks_exit(): nothing attaches any more; dg_config_lock. */
 static bool dg_hooks_closed;
+
+static void dg_hooks_detach_workfn(struct work_struct *work);
+static DECLARE_WORK(dg_hooks_detach_work, dg_hooks_detach_workfn);
 
 /* Did early demux run on @skb? Its conditions, as far as they can be seen now. */
 static bool dg_demux_eligible(const struct sk_buff *skb, enum dg_family fam)
@@ -272,21 +277,29 @@ static int dg_hook_attach(struct dg_hook *h)
 }
 
 /*
- * Attaches every hook not attached yet. One that fails (a symbol missing,
- * IPv6 not built in) is reported in status with its error, and tried again
- * at the next mode change while monitor needs it: monitor only counts, so
- * the mode is set either way. The log says so when the error changes.
+ * Arms every hook, registering those not registered yet. One that fails (a
+ * symbol missing, IPv6 not built in) is reported in status with its error,
+ * and tried again at the next mode change while monitor needs it: monitor
+ * only counts, so the mode is set either way. The log says so when the
+ * error changes.
  */
-static void dg_hooks_attach(void)
+static void dg_hooks_arm(void)
 {
 	int i, err;
 
 	for (i = 0; i < DG_NR_HOOKS; i++) {
 		struct dg_hook *h = &dg_hooks[i];
 
-		if (h->attached)
+		if (h->armed)
 			continue;
-		err = dg_hook_attach(h);
+		if (h->attached) {
+			/* Disarmed, its unregistration not run yet. */
+			err = enable_kprobe(&h->kp);
+		} else {
+			err = dg_hook_attach(h);
+			if (!err)
+				h->attached = true;
+		}
 		if (err) {
 			if (h->error != -err)
 				pr_warn("%s: probe not attached (%d); monitor counts nothing there\n",
@@ -294,21 +307,48 @@ static void dg_hooks_attach(void)
 			h->error = -err;
 			continue;
 		}
-		h->attached = true;
+		h->armed = true;
 		h->error = 0;
 	}
 }
 
 /*
- * Unregisters every attached hook, with one grace period for all of them:
- * unregister_kprobes() waits for running handlers, so none is left reading
- * policy's state when this returns.
+ * No interface needs the probes any more: disarm them now (no grace period
+ * to wait for), unregister them from a work item. Unregistering waits for
+ * a grace period, which a writer here would spend holding the RTNL.
+ */
+static void dg_hooks_disarm(void)
+{
+	int i, err;
+
+	for (i = 0; i < DG_NR_HOOKS; i++) {
+		struct dg_hook *h = &dg_hooks[i];
+
+		if (!h->armed)
+			continue;
+		err = disable_kprobe(&h->kp);
+		if (err) {
+			/* Still armed, and said so; unregistering disarms it. */
+			pr_warn("cannot disarm probe on %s: %d\n", h->symbol, err);
+			continue;
+		}
+		h->armed = false;
+	}
+	if (!dg_hooks_closed)
+		schedule_work(&dg_hooks_detach_work);
+}
+
+/*
+ * Unregisters every registered hook, with one grace period for all of
+ * them: unregister_kprobes() waits for running handlers, so none is left
+ * reading policy's state when this returns.
  */
 static void dg_hooks_detach(void)
 {
 	struct kprobe *kps[DG_NR_HOOKS];
 	int i, n = 0;
 
+	lockdep_assert_held(&dg_config_lock);
 	for (i = 0; i < DG_NR_HOOKS; i++)
 		if (dg_hooks[i].attached)
 			kps[n++] = &dg_hooks[i].kp;
@@ -322,7 +362,17 @@ static void dg_hooks_detach(void)
 			continue;
 		h->missed += h->kp.nmissed;
 		h->attached = false;
+		h->armed = false;
 	}
+}
+
+/* Without the RTNL; unless monitor came back in the meantime. */
+static void dg_hooks_detach_workfn(struct work_struct *work)
+{
+	mutex_lock(&dg_config_lock);
+	if (!dg_hook_users)
+		dg_hooks_detach();
+	mutex_unlock(&dg_config_lock);
 }
 
 /* Policy's count of interfaces in monitor changed (or may have). */
@@ -331,9 +381,9 @@ void dg_hooks_update(unsigned int nr_monitor)
 	lockdep_assert_held(&dg_config_lock);
 	dg_hook_users = nr_monitor;
 	if (nr_monitor && !dg_hooks_closed)
-		dg_hooks_attach();
+		dg_hooks_arm();
 	else if (!nr_monitor)
-		dg_hooks_detach();
+		dg_hooks_disarm();
 }
 
 void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
@@ -349,7 +399,7 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
 		s->name = h->symbol;
 		s->kind = DEMUXGUARD_HOOK_KIND_KPROBE;
 		s->attached = h->attached;
-		s->armed = h->attached;
+		s->armed = h->armed;
 		s->missed = h->missed + (h->attached ? h->kp.nmissed : 0);
 		s->error = h->error;
 		s->users = dg_hook_users;
@@ -362,7 +412,9 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
  * Unregisters every probe and keeps them from coming back while policy
  * tears down (its mode changes still call dg_hooks_update()). Under
  * dg_config_lock, so that a mode change racing with unload (the netdevice
- * notifier) sees each probe either registered or not.
+ * notifier) sees each probe either registered or not. Once closed, no
+ * unregistration is queued any more; the last one queued is waited for or
+ * cancelled (it would find nothing left to do).
  */
 void dg_hooks_exit(void)
 {
@@ -370,4 +422,5 @@ void dg_hooks_exit(void)
 	dg_hooks_closed = true;
 	dg_hooks_detach();
 	mutex_unlock(&dg_config_lock);
+	cancel_work_sync(&dg_hooks_detach_work);
 }

@@ -20,10 +20,11 @@
  * Teardown: what a handler reads is freed only after the handler can no
  * longer run.
  *   1. the netlink family: no more writers;
- *   2. monitor's probes are unregistered if registered:
- *      unregister_kprobes() waits for running handlers, which read policy's
- *      per-namespace state (freed without a grace period when the pernet
- *      ops go). Policy's later mode changes no longer register them;
+ *   2. monitor's probes are unregistered if registered, and a queued
+ *      unregistration is waited for: unregister_kprobes() waits for running
+ *      handlers, which read policy's per-namespace state (freed without a
+ *      grace period when the pernet ops go). Policy's later mode changes
+ *      no longer register them;
  *   3. policy: the notifier's replay of NETDEV_UNREGISTER detaches every
  *      veto hook (netdev_rx_handler_unregister() waits for running
  *      handlers) and frees every entry after a grace period, then the
@@ -61,7 +62,7 @@ static int __init dg_init(void)
 		return err;
 	err = dg_policy_init(rules);
 	if (err)
-		goto err_veto;
+		goto err_hooks;
 	err = dg_genl_init();
 	if (err)
 		goto err_policy;
@@ -71,6 +72,10 @@ static int __init dg_init(void)
 err_policy:
 	dg_hooks_exit();
 	dg_policy_exit();
+	goto err_veto;
+err_hooks:
+	/* Policy's unwinding may have queued the probes' unregistration. */
+	dg_hooks_exit();
 err_veto:
 	dg_veto_exit();
 	rcu_barrier();

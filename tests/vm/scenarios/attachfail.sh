@@ -13,6 +13,8 @@
 #     kprobes list is empty, and the veto's flow is unaffected;
 #   - with fault_attach=0, setting monitor again attaches them, the error
 #     clears and they see the flow;
+#   - leaving monitor disarms them at once and unregisters them soon after;
+#     leaving and coming back quickly keeps them, armed;
 #   - the module unloads with the probes armed under traffic, and the kernel
 #     log stays clean (on the debug kernel: KASAN, lockdep, kmemleak).
 #     Unload unregisters the probes, which waits for running handlers,
@@ -68,6 +70,25 @@ check_output "recover: no error left" "" dg_hook_str ip_forward errors
 dg_check_kprobes "recover: four in kprobes/list" 4
 check "recover: the probes see the flow" busywait 10000 sh -c \
 	". /dg/demuxguard.sh; [ \"\$(dg_hook_num ip_local_deliver hits)\" -ge 20 ]"
+
+# Leaving monitor disarms at once and unregisters from a work item; coming
+# back before that work runs re-arms the same probes.
+check "leave: unset eth0" demuxguard unset dev eth0
+check_output "leave: disarmed at once" "false false false false" dg_armed
+check "leave: unregistered soon after" busywait 5000 sh -c \
+	'. /dg/demuxguard.sh; [ "$(dg_attached)" = "false false false false" ]'
+dg_check_kprobes "leave: none in kprobes/list" 0
+check "back and forth: unset and set monitor at once, ten times" sh -c \
+	'for i in 1 2 3 4 5 6 7 8 9 10; do
+		demuxguard set dev eth0 mode monitor && demuxguard unset dev eth0 || exit 1
+	 done; demuxguard set dev eth0 mode monitor'
+check_output "back and forth: armed" "true true true true" dg_armed
+sleep 1
+check_output "back and forth: still attached after the queued work ran" "true true true true" dg_attached
+dg_check_kprobes "back and forth: four in kprobes/list" 4
+h0=$(dg_hook_num ip_local_deliver hits)
+check "back and forth: the probes see the flow" busywait 10000 sh -c \
+	". /dg/demuxguard.sh; [ \"\$(dg_hook_num ip_local_deliver hits)\" -gt $h0 ]"
 
 check "unload: with the probes armed, under traffic" dg_unload
 check "unload: the module is gone" sh -c '! test -d /sys/module/demuxguard'

@@ -35,6 +35,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ftrace.h>
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
@@ -52,7 +53,8 @@
 struct dg_hook {
 	const char *symbol;
 	kprobe_pre_handler_t pre_handler;
-	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_register() */
+	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_past_ftrace() */
+	unsigned int offset;	/* where in the function to probe, from dg_hooks_init() */
 	bool attached;		/* registered */
 	bool armed;		/* enabled */
 	u32 error;		/* positive errno of the last failed attach, 0 once attached */
@@ -205,74 +207,76 @@ static int dg_register_kprobe(struct kprobe *kp)
 /*
  * A kprobe is registered from a clean struct each time: registration fills
  * in its address, and a struct with both an address and a symbol is
- * refused. @addr NULL: at @h's symbol.
+ * refused. By symbol and offset, never by a remembered address, so that
+ * the symbol is looked up again at every registration.
  */
-static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)
+static int dg_hook_register_at(struct dg_hook *h, unsigned int offset, u32 flags)
 {
 	memset(&h->kp, 0, sizeof(h->kp));
 	h->kp.pre_handler = h->pre_handler;
-	if (addr)
-		h->kp.addr = addr;
-	else
-		h->kp.symbol_name = h->symbol;
-	h->kp.flags = KPROBE_FLAG_DISABLED;
+	h->kp.symbol_name = h->symbol;
+	h->kp.offset = offset;
+	h->kp.flags = flags;
 	return dg_register_kprobe(&h->kp);
 }
 
 /*
- * Registers @h disarmed. On x86 a probe on a function's first instruction
- * rides on ftrace. Arming and disarming an ftrace-based probe on a
- * function that runs hot on another CPU (tcp_v{4,6}_early_demux, where
- * monitor used to probe) crashed Debian's 6.1 kernel (a jump to address 0;
- * reproduced with the kernel's own kprobe_events and no module loaded), and
- * modes are switched on and off on busy nodes. An ftrace-based probe also
- * saves a full pt_regs and looks itself up on every hit. So every probe
- * goes on the instruction after the ftrace call site instead: an ordinary
- * kprobe that the kernel optimises into a jump, which measured cheaper
+ * Where to probe. On x86 a probe on a function's first instruction rides on
+ * ftrace. Arming and disarming an ftrace-based probe on a function that
+ * runs hot on another CPU (tcp_v{4,6}_early_demux, where monitor used to
+ * probe) crashed Debian's 6.1 kernel (a jump to address 0; reproduced with
+ * the kernel's own kprobe_events and no module loaded), and modes are
+ * switched on and off on busy nodes. An ftrace-based probe also saves a
+ * full pt_regs and looks itself up on every hit. So every probe goes on the
+ * instruction after the ftrace call site instead: an ordinary kprobe that
+ * the kernel optimises into a jump, which measured cheaper
  * (docs/PERFORMANCE.md); the arguments are still in their registers there.
- * If that address cannot be probed, the ftrace site is used.
+ *
+ * That instruction's offset in the function (past an ENDBR, if any, and
+ * the call) is found once, at load, where a probe registered disarmed on
+ * the symbol and unregistered again costs a grace period that no lock is
+ * held across; the probes monitor registers later go straight to it. If it
+ * cannot be found or probed, the ftrace site is used.
  */
 #if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
-/* @h is registered (disarmed) on its ftrace site: move it one instruction on. */
-static int dg_hook_move_off_ftrace(struct dg_hook *h)
+/* @h is registered (disarmed) on its symbol: the offset past its ftrace site. */
+static unsigned int dg_hook_past_ftrace(struct dg_hook *h)
 {
-	kprobe_opcode_t *past_ftrace;
-	int err;
+	char sym[KSYM_SYMBOL_LEN];
+	size_t len = strlen(h->symbol);
+	unsigned long offset;
 
 	if (!h->off_ftrace || !kprobe_ftrace(&h->kp))
 		return 0;
-	past_ftrace = (kprobe_opcode_t *)((char *)h->kp.addr + MCOUNT_INSN_SIZE);
-	/* Never armed, so unregistering it touches no text. */
-	unregister_kprobe(&h->kp);
-	err = dg_hook_register_at(h, past_ftrace);
-	if (!err)
+	/* "ip_forward+0x9/0x4c0": the same function, and how far in. */
+	sprint_symbol(sym, (unsigned long)h->kp.addr + MCOUNT_INSN_SIZE);
+	if (strncmp(sym, h->symbol, len) || sym[len] != '+' ||
+	    sscanf(sym + len + 1, "%lx", &offset) != 1 || !offset || offset > U16_MAX) {
+		pr_info("%s: cannot tell the instruction after its ftrace site (%s); using the ftrace site\n",
+			h->symbol, sym);
 		return 0;
-	pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
-		h->symbol, err);
-	return dg_hook_register_at(h, NULL);
+	}
+	return offset;
 }
 #else
 /* No kprobes on ftrace (arm64 among others): every probe is an ordinary one. */
-static int dg_hook_move_off_ftrace(struct dg_hook *h)
+static unsigned int dg_hook_past_ftrace(struct dg_hook *h)
 {
 	return 0;
 }
 #endif
 
-/* Registers and arms @h; on failure nothing of it is left registered. */
+/* Registers @h, armed; on failure nothing of it is left registered. */
 static int dg_hook_attach(struct dg_hook *h)
 {
 	int err;
 
-	err = dg_hook_register_at(h, NULL);
-	if (err)
-		return err;
-	err = dg_hook_move_off_ftrace(h);
-	if (err)
-		return err;	/* the fallback's registration failed: none left */
-	err = enable_kprobe(&h->kp);
-	if (err)
-		unregister_kprobe(&h->kp);
+	err = dg_hook_register_at(h, h->offset, 0);
+	if (err && h->offset) {
+		pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
+			h->symbol, err);
+		err = dg_hook_register_at(h, 0, 0);
+	}
 	return err;
 }
 
@@ -302,8 +306,8 @@ static void dg_hooks_arm(void)
 		}
 		if (err) {
 			if (h->error != -err)
-				pr_warn("%s: probe not attached (%d); monitor counts nothing there\n",
-					h->symbol, err);
+				pr_warn("%s: probe not %s (%d); monitor counts nothing there\n",
+					h->symbol, h->attached ? "armed" : "attached", err);
 			h->error = -err;
 			continue;
 		}
@@ -406,6 +410,37 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
 		for_each_possible_cpu(cpu)
 			s->hits += READ_ONCE(per_cpu_ptr(&dg_hook_hits, cpu)->hits[i]);
 	}
+}
+
+/*
+ * Finds where each probe goes (dg_hook_past_ftrace()), with every probe
+ * registered disarmed for a moment and unregistered again with one grace
+ * period. A symbol that cannot be probed is reported in status (its error)
+ * and the log; monitor only counts, so the module loads all the same, and
+ * monitor tries again when it needs the probe.
+ */
+int dg_hooks_init(void)
+{
+	struct kprobe *kps[DG_NR_HOOKS];
+	int i, err, n = 0;
+
+	for (i = 0; i < DG_NR_HOOKS; i++) {
+		struct dg_hook *h = &dg_hooks[i];
+
+		err = dg_hook_register_at(h, 0, KPROBE_FLAG_DISABLED);
+		if (err) {
+			h->error = -err;
+			pr_warn("%s: cannot be probed (%d); monitor counts nothing there\n",
+				h->symbol, err);
+			continue;
+		}
+		h->offset = dg_hook_past_ftrace(h);
+		kps[n++] = &h->kp;
+	}
+	/* Never armed: no text to restore, no handler that ran. */
+	if (n)
+		unregister_kprobes(kps, n);
+	return 0;
 }
 
 /*

@@ -17,6 +17,7 @@ enum dg_hook_id {
 	DG_NR_HOOKS
 };
 
+int dg_hooks_init(void);
 void dg_hooks_exit(void);
 void dg_hooks_update(unsigned int nr_monitor);
 void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS]);

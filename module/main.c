@@ -8,11 +8,13 @@
  * Start-up, each step needing the ones before it:
  *   1. veto: check that the hooks veto_hook= allows exist, allocate the
  *      shared metadata dst (module-wide; failing here fails the load);
- *   2. policy: per-namespace state, the netdevice notifier, rules= (which
+ *   2. monitor's probes: where each goes is found, nothing stays
+ *      registered;
+ *   3. policy: per-namespace state, the netdevice notifier, rules= (which
  *      attaches veto hooks, and monitor's probes, as interfaces need them;
  *      an interface rules= puts in veto that cannot be guarded fails the
  *      load);
- *   3. the netlink family, so userspace reaches the module only once it
+ *   4. the netlink family, so userspace reaches the module only once it
  *      works.
  * Monitor's probes are registered only while an interface is in monitor
  * (hooks.c), by policy's mode changes.
@@ -34,7 +36,7 @@
  *      dropped (a packet that took one frees it later, in kernel code);
  *   5. rcu_barrier(): the entries' RCU callbacks live in this module.
  * Steps 2 and 3 are the one place this is not start-up reversed: the probes
- * come with policy (rules= may register them) but go before it.
+ * are registered by policy (rules= may do it) but go before it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -60,6 +62,9 @@ static int __init dg_init(void)
 	err = dg_veto_init();
 	if (err)
 		return err;
+	err = dg_hooks_init();
+	if (err)
+		goto err_veto;
 	err = dg_policy_init(rules);
 	if (err)
 		goto err_hooks;

@@ -68,6 +68,16 @@ check_output "monitor: show reports it" "monitor explicit" \
 check_output "monitor: every hook attached" "true true true true" dg_attached
 check_output "monitor: every hook armed" "true true true true" dg_armed
 dg_check_kprobes "monitor: its four probes in kprobes/list" 4
+# Past the ftrace call site (hooks.c), never on it: no [FTRACE] entry, and
+# on x86 not at +0x0 either (arm64 has no ftrace-based kprobes).
+if [ -r /sys/kernel/debug/kprobes/list ]; then
+	check "monitor: no probe on an ftrace call site" sh -c \
+		'! grep -E "[[:space:]](ip_local_deliver|ip6_input|ip_forward|ip6_forward)\+0x.*FTRACE" /sys/kernel/debug/kprobes/list'
+	if [ "$(uname -m)" = x86_64 ]; then
+		check "monitor: x86: every probe past the function's first instruction" sh -c \
+			'! grep -E "[[:space:]](ip_local_deliver|ip6_input|ip_forward|ip6_forward)\+0x0[[:space:]]" /sys/kernel/debug/kprobes/list'
+	fi
+fi
 for fam in ipv4 ipv6; do
 	check_fail_grep "monitor: $fam node->pod connect still times out" "timed out" \
 		node_to_pod $fam -t "$FAIL_MS"

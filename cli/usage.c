@@ -33,8 +33,7 @@ static const struct cmd_doc cmd_docs[] = {
 	{ DG_TOPIC_STATUS, "status",
 	  "Show the module version and every hook it uses: monitor's kprobes, "
 	  "named by the kernel function they probe (ip_local_deliver, "
-	  "ip6_input, ip_forward, ip6_forward; registered only while some "
-	  "interface is in monitor), and the veto's per-interface "
+	  "ip6_input, ip_forward, ip6_forward), and the veto's per-interface "
 	  "hooks (rx_handler, nf_ingress, summed over the interfaces that use "
 	  "them). For each: its kind, whether it is attached and armed right "
 	  "now, how often its handler ran since the module was loaded (hits: "

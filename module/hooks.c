@@ -22,11 +22,8 @@
  * (bpf_sk_assign, TPROXY's, which uses the same destructor) is indistin-
  * guishable from early demux's after the fact; it is only read.
  *
- * The probes exist only while some interface is in monitor: registered when
- * the first interface enters it, disarmed when the last one leaves and
- * unregistered soon after, so a module without monitor leaves no probe in
- * the kernel (a registered but disarmed probe measured a cost on arm64:
- * docs/PERFORMANCE.md). Handlers run in softirq: no locks, no
+ * The probes are armed only while some interface is in monitor: a probe on
+ * every received packet is not free. Handlers run in softirq: no locks, no
  * allocation, an RCU lookup of the interface after the cheap protocol test,
  * per-CPU counters. Arguments are read with regs_get_kernel_argument(),
  * which is arch-neutral (x86-64 and arm64).
@@ -35,12 +32,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ftrace.h>
-#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/skbuff.h>
-#include <linux/workqueue.h>
 #include <net/dst.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -49,16 +44,12 @@
 #include "hooks.h"
 #include "policy.h"
 
-/* All but the handler under dg_config_lock. */
 struct dg_hook {
 	const char *symbol;
-	kprobe_pre_handler_t pre_handler;
-	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_past_ftrace() */
-	unsigned int offset;	/* where in the function to probe, from dg_hooks_init() */
-	bool attached;		/* registered */
-	bool armed;		/* enabled */
-	u32 error;		/* positive errno of the last failed attach, 0 once attached */
-	u64 missed;		/* kprobe misses of earlier registrations */
+	bool off_ftrace;	/* probe past the ftrace call site; see dg_hook_register() */
+	bool attached;		/* registered; fixed after init */
+	bool armed;		/* enabled; under dg_config_lock */
+	u32 error;		/* positive errno of a failed registration */
 	struct kprobe kp;
 };
 
@@ -71,12 +62,6 @@ static DEFINE_PER_CPU(struct dg_hook_hits, dg_hook_hits);
 
 /* Interfaces in monitor, from the last dg_hooks_update(); dg_config_lock. */
 static unsigned int dg_hook_users;
-
-/* Set by dg_hooks_exit(): nothing attaches any more; dg_config_lock. */
-static bool dg_hooks_closed;
-
-static void dg_hooks_detach_workfn(struct work_struct *work);
-static DECLARE_WORK(dg_hooks_detach_work, dg_hooks_detach_workfn);
 
 /* Did early demux run on @skb? Its conditions, as far as they can be seen now. */
 static bool dg_demux_eligible(const struct sk_buff *skb, enum dg_family fam)
@@ -165,229 +150,67 @@ static int dg_ip6_forward_pre(struct kprobe *p, struct pt_regs *regs)
 static struct dg_hook dg_hooks[DG_NR_HOOKS] = {
 	[DG_HOOK_IP_LOCAL_DELIVER] = {
 		.symbol = "ip_local_deliver",
-		.pre_handler = dg_ip_local_deliver_pre,
 		.off_ftrace = true,
+		.kp = { .pre_handler = dg_ip_local_deliver_pre },
 	},
 	[DG_HOOK_IP6_INPUT] = {
 		.symbol = "ip6_input",
-		.pre_handler = dg_ip6_input_pre,
 		.off_ftrace = true,
+		.kp = { .pre_handler = dg_ip6_input_pre },
 	},
 	[DG_HOOK_IP_FORWARD] = {
 		.symbol = "ip_forward",
-		.pre_handler = dg_ip_forward_pre,
 		.off_ftrace = true,
+		.kp = { .pre_handler = dg_ip_forward_pre },
 	},
 	[DG_HOOK_IP6_FORWARD] = {
 		.symbol = "ip6_forward",
-		.pre_handler = dg_ip6_forward_pre,
 		.off_ftrace = true,
+		.kp = { .pre_handler = dg_ip6_forward_pre },
 	},
 };
 
 #ifdef DG_FAULT_INJECT
 /*
- * Test builds only (DG_FAULT_INJECT=y; make check-debug's attachfail
- * scenario): make every probe registration fail, to show that monitor
- * reports probes it needs but cannot attach, and recovers once it can.
- * Never in a module built for a node.
+ * Test builds only (DG_FAULT_INJECT=y; make check-debug's disarmfail
+ * scenario): make every disarm fail, to show that unload does not depend
+ * on one succeeding. Never in a module built for a node.
  */
-static bool fault_attach;
-module_param(fault_attach, bool, 0644);
-MODULE_PARM_DESC(fault_attach, "test builds only: every probe registration fails with -EIO");
+static bool fault_disarm;
+module_param(fault_disarm, bool, 0644);
+MODULE_PARM_DESC(fault_disarm, "test builds only: every probe disarm fails with -EIO");
 
-static int dg_register_kprobe(struct kprobe *kp)
+static int dg_disable_kprobe(struct kprobe *kp)
 {
-	return READ_ONCE(fault_attach) ? -EIO : register_kprobe(kp);
+	return READ_ONCE(fault_disarm) ? -EIO : disable_kprobe(kp);
 }
 #else
-#define dg_register_kprobe register_kprobe
+#define dg_disable_kprobe disable_kprobe
 #endif
 
-/*
- * A kprobe is registered from a clean struct each time: registration fills
- * in its address, and a struct with both an address and a symbol is
- * refused. By symbol and offset, never by a remembered address, so that
- * the symbol is looked up again at every registration.
- */
-static int dg_hook_register_at(struct dg_hook *h, unsigned int offset, u32 flags)
-{
-	memset(&h->kp, 0, sizeof(h->kp));
-	h->kp.pre_handler = h->pre_handler;
-	h->kp.symbol_name = h->symbol;
-	h->kp.offset = offset;
-	h->kp.flags = flags;
-	return dg_register_kprobe(&h->kp);
-}
-
-/*
- * Where to probe. On x86 a probe on a function's first instruction rides on
- * ftrace. Arming and disarming an ftrace-based probe on a function that
- * runs hot on another CPU (tcp_v{4,6}_early_demux, where monitor used to
- * probe) crashed Debian's 6.1 kernel (a jump to address 0; reproduced with
- * the kernel's own kprobe_events and no module loaded), and modes are
- * switched on and off on busy nodes. An ftrace-based probe also saves a
- * full pt_regs and looks itself up on every hit. So every probe goes on the
- * instruction after the ftrace call site instead: an ordinary kprobe that
- * the kernel optimises into a jump, which measured cheaper
- * (docs/PERFORMANCE.md); the arguments are still in their registers there.
- *
- * That instruction's offset in the function (past an ENDBR, if any, and
- * the call) is found once, at load, where a probe registered disarmed on
- * the symbol and unregistered again costs a grace period that no lock is
- * held across; the probes monitor registers later go straight to it. If it
- * cannot be found or probed, the ftrace site is used.
- */
-#if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
-/* @h is registered (disarmed) on its symbol: the offset past its ftrace site. */
-static unsigned int dg_hook_past_ftrace(struct dg_hook *h)
-{
-	char sym[KSYM_SYMBOL_LEN];
-	size_t len = strlen(h->symbol);
-	unsigned long offset;
-
-	if (!h->off_ftrace || !kprobe_ftrace(&h->kp))
-		return 0;
-	/* "ip_forward+0x9/0x4c0": the same function, and how far in. */
-	sprint_symbol(sym, (unsigned long)h->kp.addr + MCOUNT_INSN_SIZE);
-	if (strncmp(sym, h->symbol, len) || sym[len] != '+' ||
-	    sscanf(sym + len + 1, "%lx", &offset) != 1 || !offset || offset > U16_MAX) {
-		pr_info("%s: cannot tell the instruction after its ftrace site (%s); using the ftrace site\n",
-			h->symbol, sym);
-		return 0;
-	}
-	return offset;
-}
-#else
-/* No kprobes on ftrace (arm64 among others): every probe is an ordinary one. */
-static unsigned int dg_hook_past_ftrace(struct dg_hook *h)
-{
-	return 0;
-}
-#endif
-
-/* Registers @h, armed; on failure nothing of it is left registered. */
-static int dg_hook_attach(struct dg_hook *h)
+static void dg_hook_arm(struct dg_hook *h, bool want)
 {
 	int err;
 
-	err = dg_hook_register_at(h, h->offset, 0);
-	if (err && h->offset) {
-		pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
-			h->symbol, err);
-		err = dg_hook_register_at(h, 0, 0);
-	}
-	return err;
-}
-
-/*
- * Arms every hook, registering those not registered yet. One that fails (a
- * symbol missing, IPv6 not built in) is reported in status with its error,
- * and tried again at the next mode change while monitor needs it: monitor
- * only counts, so the mode is set either way. The log says so when the
- * error changes.
- */
-static void dg_hooks_arm(void)
-{
-	int i, err;
-
-	for (i = 0; i < DG_NR_HOOKS; i++) {
-		struct dg_hook *h = &dg_hooks[i];
-
-		if (h->armed)
-			continue;
-		if (h->attached) {
-			/* Disarmed, its unregistration not run yet. */
-			err = enable_kprobe(&h->kp);
-		} else {
-			err = dg_hook_attach(h);
-			if (!err)
-				h->attached = true;
-		}
-		if (err) {
-			if (h->error != -err)
-				pr_warn("%s: probe not %s (%d); monitor counts nothing there\n",
-					h->symbol, h->attached ? "armed" : "attached", err);
-			h->error = -err;
-			continue;
-		}
-		h->armed = true;
-		h->error = 0;
-	}
-}
-
-/*
- * No interface needs the probes any more: disarm them now (no grace period
- * to wait for), unregister them from a work item. Unregistering waits for
- * a grace period, which a writer here would spend holding the RTNL.
- */
-static void dg_hooks_disarm(void)
-{
-	int i, err;
-
-	for (i = 0; i < DG_NR_HOOKS; i++) {
-		struct dg_hook *h = &dg_hooks[i];
-
-		if (!h->armed)
-			continue;
-		err = disable_kprobe(&h->kp);
-		if (err) {
-			/* Still armed, and said so; unregistering disarms it. */
-			pr_warn("cannot disarm probe on %s: %d\n", h->symbol, err);
-			continue;
-		}
-		h->armed = false;
-	}
-	if (!dg_hooks_closed)
-		schedule_work(&dg_hooks_detach_work);
-}
-
-/*
- * Unregisters every registered hook, with one grace period for all of
- * them: unregister_kprobes() waits for running handlers, so none is left
- * reading policy's state when this returns.
- */
-static void dg_hooks_detach(void)
-{
-	struct kprobe *kps[DG_NR_HOOKS];
-	int i, n = 0;
-
 	lockdep_assert_held(&dg_config_lock);
-	for (i = 0; i < DG_NR_HOOKS; i++)
-		if (dg_hooks[i].attached)
-			kps[n++] = &dg_hooks[i].kp;
-	if (!n)
+	if (!h->attached || h->armed == want)
 		return;
-	unregister_kprobes(kps, n);
-	for (i = 0; i < DG_NR_HOOKS; i++) {
-		struct dg_hook *h = &dg_hooks[i];
-
-		if (!h->attached)
-			continue;
-		h->missed += h->kp.nmissed;
-		h->attached = false;
-		h->armed = false;
+	err = want ? enable_kprobe(&h->kp) : dg_disable_kprobe(&h->kp);
+	if (err) {
+		pr_warn("cannot %s probe on %s: %d\n", want ? "arm" : "disarm", h->symbol, err);
+		return;
 	}
+	h->armed = want;
 }
 
-/* Without the RTNL; unless monitor came back in the meantime. */
-static void dg_hooks_detach_workfn(struct work_struct *work)
-{
-	mutex_lock(&dg_config_lock);
-	if (!dg_hook_users)
-		dg_hooks_detach();
-	mutex_unlock(&dg_config_lock);
-}
-
-/* Policy's count of interfaces in monitor changed (or may have). */
 void dg_hooks_update(unsigned int nr_monitor)
 {
+	int i;
+
 	lockdep_assert_held(&dg_config_lock);
 	dg_hook_users = nr_monitor;
-	if (nr_monitor && !dg_hooks_closed)
-		dg_hooks_arm();
-	else if (!nr_monitor)
-		dg_hooks_disarm();
+	for (i = 0; i < DG_NR_HOOKS; i++)
+		dg_hook_arm(&dg_hooks[i], nr_monitor);
 }
 
 void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
@@ -404,7 +227,7 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
 		s->kind = DEMUXGUARD_HOOK_KIND_KPROBE;
 		s->attached = h->attached;
 		s->armed = h->armed;
-		s->missed = h->missed + (h->attached ? h->kp.nmissed : 0);
+		s->missed = h->attached ? h->kp.nmissed : 0;
 		s->error = h->error;
 		s->users = dg_hook_users;
 		for_each_possible_cpu(cpu)
@@ -412,50 +235,117 @@ void dg_hooks_status(struct dg_hook_status status[DG_NR_HOOKS])
 	}
 }
 
+static void dg_hook_unregister(struct dg_hook *h)
+{
+	lockdep_assert_held(&dg_config_lock);
+	if (!h->attached)
+		return;
+	unregister_kprobe(&h->kp);
+	h->attached = false;
+	h->armed = false;
+}
+
 /*
- * Finds where each probe goes (dg_hook_past_ftrace()), with every probe
- * registered disarmed for a moment and unregistered again with one grace
- * period. A symbol that cannot be probed is reported in status (its error)
- * and the log; monitor only counts, so the module loads all the same, and
- * monitor tries again when it needs the probe.
+ * Registers @h disarmed. On x86 a probe on a function's first instruction
+ * rides on ftrace. Arming and disarming an ftrace-based probe on a
+ * function that runs hot on another CPU (tcp_v{4,6}_early_demux, where
+ * monitor used to probe) crashed Debian's 6.1 kernel (a jump to address 0;
+ * reproduced with the kernel's own kprobe_events and no module loaded), and
+ * modes are switched on and off on busy nodes. An ftrace-based probe also
+ * saves a full pt_regs and looks itself up on every hit. So every probe
+ * goes on the instruction after the ftrace call site instead: an ordinary
+ * kprobe that the kernel optimises into a jump, which measured cheaper
+ * (docs/PERFORMANCE.md); the arguments are still in their registers there.
+ * If that address cannot be probed, the ftrace site is used.
+ */
+#if defined(CONFIG_KPROBES_ON_FTRACE) && defined(MCOUNT_INSN_SIZE)
+static int dg_hook_register_at(struct dg_hook *h, kprobe_opcode_t *addr)
+{
+	kprobe_pre_handler_t pre = h->kp.pre_handler;
+
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.pre_handler = pre;
+	if (addr)
+		h->kp.addr = addr;
+	else
+		h->kp.symbol_name = h->symbol;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	return register_kprobe(&h->kp);
+}
+
+/* @h is registered (disarmed) on its ftrace site: move it one instruction on. */
+static int dg_hook_move_off_ftrace(struct dg_hook *h)
+{
+	kprobe_opcode_t *past_ftrace;
+	int err;
+
+	if (!h->off_ftrace || !kprobe_ftrace(&h->kp))
+		return 0;
+	past_ftrace = (kprobe_opcode_t *)((char *)h->kp.addr + MCOUNT_INSN_SIZE);
+	/* Never armed, so unregistering it touches no text. */
+	unregister_kprobe(&h->kp);
+	err = dg_hook_register_at(h, past_ftrace);
+	if (!err)
+		return 0;
+	pr_info("%s: cannot probe past its ftrace site (%d); using the ftrace site\n",
+		h->symbol, err);
+	return dg_hook_register_at(h, NULL);
+}
+#else
+/* No kprobes on ftrace (arm64 among others): every probe is an ordinary one. */
+static int dg_hook_move_off_ftrace(struct dg_hook *h)
+{
+	return 0;
+}
+#endif
+
+static int dg_hook_register(struct dg_hook *h)
+{
+	int err;
+
+	h->kp.symbol_name = h->symbol;
+	h->kp.flags = KPROBE_FLAG_DISABLED;
+	err = register_kprobe(&h->kp);
+	return err ?: dg_hook_move_off_ftrace(h);
+}
+
+/*
+ * Registers every probe disarmed. A missing symbol (IPv6 not built in)
+ * leaves that hook unattached and is reported (status: its error), not
+ * fatal: monitor only counts.
  */
 int dg_hooks_init(void)
 {
-	struct kprobe *kps[DG_NR_HOOKS];
-	int i, err, n = 0;
+	int i, err, nr_attached = 0;
 
 	for (i = 0; i < DG_NR_HOOKS; i++) {
 		struct dg_hook *h = &dg_hooks[i];
 
-		err = dg_hook_register_at(h, 0, KPROBE_FLAG_DISABLED);
+		err = dg_hook_register(h);
 		if (err) {
 			h->error = -err;
-			pr_warn("%s: cannot be probed (%d); monitor counts nothing there\n",
+			pr_warn("%s: not attached (%d); monitor counts nothing there\n",
 				h->symbol, err);
 			continue;
 		}
-		h->offset = dg_hook_past_ftrace(h);
-		kps[n++] = &h->kp;
+		h->attached = true;
+		nr_attached++;
 	}
-	/* Never armed: no text to restore, no handler that ran. */
-	if (n)
-		unregister_kprobes(kps, n);
+	pr_debug("%d of %d hooks attached\n", nr_attached, DG_NR_HOOKS);
 	return 0;
 }
 
 /*
- * Unregisters every probe and keeps them from coming back while policy
- * tears down (its mode changes still call dg_hooks_update()). Under
- * dg_config_lock, so that a mode change racing with unload (the netdevice
- * notifier) sees each probe either registered or not. Once closed, no
- * unregistration is queued any more; the last one queued is waited for or
- * cancelled (it would find nothing left to do).
+ * Unregisters every probe, armed or not; unregister_kprobe() waits for
+ * running handlers. Under dg_config_lock, so that a mode change racing with
+ * unload (the netdevice notifier) sees each probe either registered or not.
  */
 void dg_hooks_exit(void)
 {
+	int i;
+
 	mutex_lock(&dg_config_lock);
-	dg_hooks_closed = true;
-	dg_hooks_detach();
+	for (i = DG_NR_HOOKS - 1; i >= 0; i--)
+		dg_hook_unregister(&dg_hooks[i]);
 	mutex_unlock(&dg_config_lock);
-	cancel_work_sync(&dg_hooks_detach_work);
 }

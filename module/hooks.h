@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * monitor's probes on the kernel's receive path, registered while monitor
- * needs them. See hooks.c.
+ * monitor's probes on the kernel's receive path and their arming. See
+ * hooks.c.
  */
 #ifndef _DG_HOOKS_H
 #define _DG_HOOKS_H

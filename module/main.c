@@ -8,25 +8,20 @@
  * Start-up, each step needing the ones before it:
  *   1. veto: check that the hooks veto_hook= allows exist, allocate the
  *      shared metadata dst (module-wide; failing here fails the load);
- *   2. monitor's probes: where each goes is found, nothing stays
- *      registered;
+ *   2. monitor's probes, registered disarmed;
  *   3. policy: per-namespace state, the netdevice notifier, rules= (which
- *      attaches veto hooks, and monitor's probes, as interfaces need them;
- *      an interface rules= puts in veto that cannot be guarded fails the
- *      load);
+ *      attaches veto hooks and arms probes as interfaces need them; an
+ *      interface rules= puts in veto that cannot be guarded fails the load);
  *   4. the netlink family, so userspace reaches the module only once it
  *      works.
- * Monitor's probes are registered only while an interface is in monitor
- * (hooks.c), by policy's mode changes.
  *
- * Teardown: what a handler reads is freed only after the handler can no
- * longer run.
+ * Teardown relies on no disarm succeeding: what a handler reads is freed
+ * only after the handler can no longer run.
  *   1. the netlink family: no more writers;
- *   2. monitor's probes are unregistered if registered, and a queued
- *      unregistration is waited for: unregister_kprobes() waits for running
- *      handlers, which read policy's per-namespace state (freed without a
- *      grace period when the pernet ops go). Policy's later mode changes
- *      no longer register them;
+ *   2. monitor's probes are unregistered, armed or not: unregister_kprobe()
+ *      waits for running handlers, which read policy's per-namespace state
+ *      (freed without a grace period when the pernet ops go). Policy's
+ *      later mode changes find them unregistered and leave them alone;
  *   3. policy: the notifier's replay of NETDEV_UNREGISTER detaches every
  *      veto hook (netdev_rx_handler_unregister() waits for running
  *      handlers) and frees every entry after a grace period, then the
@@ -36,7 +31,7 @@
  *      dropped (a packet that took one frees it later, in kernel code);
  *   5. rcu_barrier(): the entries' RCU callbacks live in this module.
  * Steps 2 and 3 are the one place this is not start-up reversed: the probes
- * are registered by policy (rules= may do it) but go before it.
+ * are registered before policy (rules= arms them) but go before it.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -79,7 +74,6 @@ err_policy:
 	dg_policy_exit();
 	goto err_veto;
 err_hooks:
-	/* Policy's unwinding may have queued the probes' unregistration. */
 	dg_hooks_exit();
 err_veto:
 	dg_veto_exit();

@@ -123,8 +123,7 @@ static void dg_veto_attach_dev(struct dg_dev *d, struct net_device *dev)
 /*
  * The one place a mode changes. @dev is needed only to enter veto (and is
  * NULL only when an entry is destroyed). Setting veto again on an
- * interface whose hook could not attach tries again; setting monitor again
- * tries again the probes that could not.
+ * interface whose hook could not attach tries again.
  */
 static void dg_dev_set_mode(struct dg_dev *d, struct net_device *dev, u8 mode)
 {
@@ -135,8 +134,6 @@ static void dg_dev_set_mode(struct dg_dev *d, struct net_device *dev, u8 mode)
 			dg_nr_unguarded--;
 			dg_veto_attach_dev(d, dev);
 		}
-		if (mode == DEMUXGUARD_MODE_MONITOR)
-			dg_hooks_update(dg_nr_in_mode[DEMUXGUARD_MODE_MONITOR]);
 		return;
 	}
 	if (d->mode == DEMUXGUARD_MODE_VETO) {
@@ -713,7 +710,7 @@ void dg_policy_exit(void)
 {
 	/*
 	 * Replays NETDEV_UNREGISTER: every veto hook is detached, every entry
-	 * freed (after a grace period); monitor's probes are already gone.
+	 * freed (after a grace period), every probe disarmed.
 	 */
 	unregister_netdevice_notifier(&dg_netdev_notifier);
 	unregister_pernet_subsys(&dg_net_ops);

@@ -33,7 +33,7 @@
 # the rest are make check's. The VM gets DG_DEBUG_TIMEOUT seconds
 # (default 3600). About 20 minutes on 2 cores.
 # Environment: DG_SCENARIOS (default: baseline veto rules cli lifecycle
-# loadrace fuzz tproxy attachfail churn teardown), DG_FUZZ_MESSAGES, DG_CHURN_CYCLES,
+# loadrace fuzz tproxy disarmfail churn teardown), DG_FUZZ_MESSAGES, DG_CHURN_CYCLES,
 # DG_LOADRACE_ROUNDS, DG_DEBUG_TIMEOUT, DG_KERNEL_ARGS (passed on), DG_CACHE.
 set -uo pipefail
 
@@ -41,7 +41,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 export DG_CACHE=${DG_CACHE:-/var/cache/demuxguard-test}
 logdir=$top/build/check-debug
-SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz tproxy attachfail churn teardown}
+SCENARIOS=${DG_SCENARIOS:-baseline veto rules cli lifecycle loadrace fuzz tproxy disarmfail churn teardown}
 timeout_s=${DG_DEBUG_TIMEOUT:-3600}
 . "$top/scripts/lib-check.sh"
 
@@ -87,7 +87,7 @@ image=$kdir/arch/x86/boot/bzImage
 rel=$(cat "$kdir/include/config/kernel.release")
 step "build: CLI" make -C cli || finish
 step "build: in-VM test tools" make -C tests/tools || finish
-# With the fault-injection knobs (DG_FAULT_INJECT=y): attachfail needs them.
+# With the fault-injection knobs (DG_FAULT_INJECT=y): disarmfail needs them.
 step "build: module against the debug kernel ($rel), W=1, no warnings, fault injection" \
 	env KDIR="$kdir" W1=1 DG_FAULT_INJECT=y scripts/build-module.sh "$rel" "$logdir/module" || finish
 

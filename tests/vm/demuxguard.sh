@@ -17,10 +17,6 @@
 #   dg_hook_num HOOK KEY         a number of status's KEY map (hits, users)
 #   dg_hook_str HOOK KEY         a string of status's KEY map (kind, errors)
 #   dg_status_num KEY            a top-level number of status (unguarded)
-#   dg_kprobes_listed            how many of monitor's probes the kernel's own
-#                                kprobes/list shows (what status says aside)
-#   dg_check_kprobes NAME N      a check line that it is N (a skip without
-#                                debugfs)
 
 dg_load()
 {
@@ -83,22 +79,6 @@ dg_hook_str()
 dg_status_num()
 {
 	dg_json status | sed -n "s/.*\"$1\":\([0-9][0-9]*\).*/\1/p"
-}
-
-dg_kprobes_listed()
-{
-	_n=$(grep -cE '[[:space:]](ip_local_deliver|ip6_input|ip_forward|ip6_forward)\+0x' \
-		/sys/kernel/debug/kprobes/list) || :
-	echo "${_n:-0}"
-}
-
-dg_check_kprobes()
-{
-	if [ ! -r /sys/kernel/debug/kprobes/list ]; then
-		skip "$1" "no /sys/kernel/debug/kprobes/list (debugfs)"
-		return 0
-	fi
-	check_output "$1" "$2" dg_kprobes_listed
 }
 
 # dg_counter_is IFNAME FAMILY COUNTER OP VALUE: for check lines, e.g.

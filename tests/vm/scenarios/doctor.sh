@@ -154,10 +154,10 @@ for dev in "$POD" "$VLAN_DEV"; do
 done
 check "no policy: 2 at risk, rule add prefix vlan suggested" \
 	doc_top '"at_risk":2,"cannot_tell":0,"disagreements":0,"suggestion":["demuxguard rule add prefix vlan mode veto"]}'
-check "no policy: module loaded" \
+check "no policy: module loaded, forwarding hooks attached, not armed" \
 	doc_top '"module":{"loaded":true,"version":"'
-check "no policy: hooks reported, none attached (no monitor, no veto), none armed" \
-	doc_top '"hooks":{"ip_local_deliver":false,"ip6_input":false,"ip_forward":false,"ip6_forward":false,"rx_handler":false,"nf_ingress":false},"armed":{"ip_local_deliver":false,"ip6_input":false,"ip_forward":false,"ip6_forward":false,"rx_handler":false,"nf_ingress":false}'
+check "no policy: hooks reported, none armed" \
+	doc_top '"hooks":{"ip_local_deliver":true,"ip6_input":true,"ip_forward":true,"ip6_forward":true,"rx_handler":false,"nf_ingress":false},"armed":{"ip_local_deliver":false,"ip6_input":false,"ip_forward":false,"ip6_forward":false,"rx_handler":false,"nf_ingress":false}'
 check "no policy: the kernel was asked, and forwards ipv4 from $POD" \
 	doc_has "$POD" '"kernel":[{"family":"ipv4","address":"10.0.1.10","source":"10.0.2.20","iif":"vlanabc","result":"forward","type":"unicast","table":201,"oif":"vlan.eth.101","error":null}'
 check "no policy: ... from $VLAN_DEV, asked from the subnet gateway" \

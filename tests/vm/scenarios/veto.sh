@@ -266,8 +266,9 @@ check_output "load: and guards $POD on nf_ingress" "nf_ingress" dg_field "$POD" 
 check "load: ipv6 node->pod works" node_to_pod ipv6 -b 1000 -t "$OK_MS"
 
 # --- unload under traffic, on the netfilter hook --------------------------
-# (lifecycle.sh does the same on the rx_handler.) Packets hold the shared
-# dst without a reference until routed; unload must wait for them.
+# (lifecycle.sh does the same on the rx_handler.) On this hook packets
+# carry the shared dst with a reference (veto.c, dg_veto_mark()): unload
+# must not free it under them, nor under a queued clone.
 # What is under test is our hook's removal racing the packets, not the
 # kernel patching its netfilter-ingress static keys, which the first hook
 # registered and the last one removed flip: under TCG that patching, done

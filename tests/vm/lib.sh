@@ -334,13 +334,18 @@ kill_bg()
 	wait "$1" 2>/dev/null || true
 }
 
-# A network namespace with loopback up and duplicate address detection
-# off, so that IPv6 addresses are usable at once (no tentative phase).
+# A network namespace with loopback up, duplicate address detection off,
+# so that IPv6 addresses are usable at once (no tentative phase), and no
+# router solicitations: by default a host interface solicits for ever,
+# backing off up to an hour, and a solicitation landing between a counter
+# reset and its read is a packet no check expects.
 dg_ns_init()
 {
 	ip -n "$1" link set lo up &&
 	dg_ns_exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0
+		net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.all.router_solicitations=0 \
+		net.ipv6.conf.default.router_solicitations=0
 }
 
 # ns_create NAME...: create namespaces with exactly these names; the

@@ -341,7 +341,10 @@ for rel in "${rels[@]}"; do
 		# The virt board boots the kernel's Image directly, no
 		# firmware. pauth-impdef: QEMU's own pointer-authentication
 		# algorithm, much cheaper under TCG than the architected QARMA
-		# (the kernel signs every return address).
+		# (the kernel signs every return address). A thread per vCPU:
+		# arm64 text patches leave no transient trap behind (a static
+		# key swaps B and NOP, a kprobe's BRK goes in under
+		# stop_machine()).
 		console=ttyAMA0
 		qemu=(qemu-system-aarch64 -M virt -accel tcg -cpu "max,pauth-impdef=on")
 		;;

@@ -12,7 +12,9 @@
 #      with the compiler Debian built that kernel with, runs sparse on it
 #      (bookworm's kernels), and checkpatch on the module's sources;
 #   3. runs the CLI's host unit tests;
-#   4. boots every kernel of the plan in QEMU and runs its scenarios;
+#   4. boots every kernel of the plan in QEMU and runs its scenarios, as
+#      many VMs at once as the host has cores for (an x86-64 VM takes one
+#      host thread, an arm64 VM two; DG_VM_JOBS sets the number);
 #   5. builds the .deb packages, installs them with apt (DKMS builds the
 #      module for the host suite's kernels), boots the package-built module
 #      in one VM scenario, upgrades from the previous version, purges, and
@@ -40,7 +42,7 @@
 # kernel then unless DG_RT_KERNELS names some), DG_RT_KERNELS ("none": no
 # RT kernel), DG_SCENARIOS (these scenarios on every kernel instead of the
 # plan's), DG_CHECK_PLAN=1 (print the plan and stop), DG_SKIP_DKMS=1,
-# DG_SKIP_LINT=1, DG_SKIP_MATRIX=1; DG_CACHE as
+# DG_SKIP_LINT=1, DG_SKIP_MATRIX=1, DG_VM_JOBS (VMs at once); DG_CACHE as
 # for the others.
 set -uo pipefail
 
@@ -186,23 +188,48 @@ fi
 # ---- 4. QEMU selftests on every kernel -----------------------------------------
 # The live console lines are kept in the logs; the judged per-kernel lines
 # (prefixed with the kernelrelease) and failure details are shown.
-# vm_suite REL SCENARIO...: one VM on REL, its results added to the tally.
-vm_suite()
+# vm_start REL SCENARIO...: one VM on REL, in the background, into
+# $logdir/vm-REL.log; vm_report REL: its lines shown and its results added
+# to the tally, once it has ended.
+vm_start()
 {
 	local rel=$1
 	shift
 	DG_MODULE_KO="$top/build/@REL@/src/module/demuxguard.ko" \
-		tests/vm/run.sh -q -k "$rel" "$@" 2>&1 |
-		tee "$logdir/vm-$rel.log" | grep -vE '^TEST: |^DG-|^SUMMARY:'
-	absorb "$logdir/vm-$rel.log"
+		tests/vm/run.sh -q -k "$rel" "$@" >"$logdir/vm-$rel.log" 2>&1 &
+	vm_pids+=("$!")
+	vm_rels+=("$rel")
 }
+vm_report()
+{
+	wait "${vm_pids[$1]}" || :
+	grep -vE '^TEST: |^DG-|^SUMMARY:' "$logdir/vm-${vm_rels[$1]}.log"
+	absorb "$logdir/vm-${vm_rels[$1]}.log"
+}
+# Several VMs at once, each on host threads of its own: an x86-64 guest
+# runs on one TCG thread (tests/vm/run.sh), an arm64 guest on one per
+# vCPU (2). Results are shown in plan order. DG_VM_JOBS overrides.
+host_cpus=$(nproc)
+if [ "$arch" = amd64 ]; then vm_threads=1; else vm_threads=2; fi
+vm_jobs=${DG_VM_JOBS:-$(( host_cpus / vm_threads > 0 ? host_cpus / vm_threads : 1 ))}
+vm_pids=()
+vm_rels=()
+vm_shown=0
 # PREEMPT_RT: the veto's hooks are attached and detached, monitor's probes
 # armed and disarmed, and the module unloaded, under traffic; on PREEMPT_RT
 # what may be done in those handlers is stricter (no sleeping locks, no
 # freeing with preemption off).
 for row in "${vm_plan[@]}"; do
 	read -r -a scen <<<"${row#* }"
-	vm_suite "${row%% *}" "${scen[@]}"
+	while [ $(( ${#vm_pids[@]} - vm_shown )) -ge "$vm_jobs" ]; do
+		vm_report "$vm_shown"
+		vm_shown=$((vm_shown + 1))
+	done
+	vm_start "${row%% *}" "${scen[@]}"
+done
+while [ "$vm_shown" -lt "${#vm_pids[@]}" ]; do
+	vm_report "$vm_shown"
+	vm_shown=$((vm_shown + 1))
 done
 
 # ---- 5. packages and DKMS --------------------------------------------------------

@@ -269,16 +269,16 @@ link set $vlandev up
 route add $SGP_SUBNET_GW4 dev $vlandev scope link table $table
 route add default via $SGP_SUBNET_GW4 dev $vlandev table $table
 route add $SGP_POD_IP4 dev $SGP_POD_VETH scope link table $table
-neigh add $SGP_SUBNET_GW4 lladdr $vpcmac dev $vlandev nud permanent
-neigh add $SGP_POD_IP4 lladdr $podmac dev $SGP_POD_VETH nud permanent
+neigh replace $SGP_SUBNET_GW4 lladdr $vpcmac dev $vlandev nud permanent
+neigh replace $SGP_POD_IP4 lladdr $podmac dev $SGP_POD_VETH nud permanent
 rule add iif $vlandev lookup $table pref $SGP_RULE_PREF
 rule add iif $SGP_POD_VETH lookup $table pref $SGP_RULE_PREF
 $(_sgp_v6 && echo "\
 route add $SGP_SUBNET_GW6 dev $vlandev table $table
 route add ::/0 via $SGP_SUBNET_GW6 dev $vlandev table $table
 route add $SGP_POD_IP6 dev $SGP_POD_VETH table $table
-neigh add $SGP_SUBNET_GW6 lladdr $vpcmac dev $vlandev nud permanent
-neigh add $SGP_POD_IP6 lladdr $podmac dev $SGP_POD_VETH nud permanent")"
+neigh replace $SGP_SUBNET_GW6 lladdr $vpcmac dev $vlandev nud permanent
+neigh replace $SGP_POD_IP6 lladdr $podmac dev $SGP_POD_VETH nud permanent")"
 	# ip rules have no address here to tell the family by.
 	_sgp_v6 && _sgp_batch root -6 "\
 rule add iif $vlandev lookup $table pref $SGP_RULE_PREF
@@ -292,22 +292,27 @@ link add link $SGP_VPC_TRUNK_IF name $vpcvlan address $vpcmac type vlan id $SGP_
 link set $vpcvlan up
 addr add $SGP_SUBNET_GW4/${SGP_POD_NET4#*/} dev $vpcvlan noprefixroute
 route add $SGP_POD_IP4/32 dev $vpcvlan
-neigh add $SGP_POD_IP4 lladdr $vlanmac dev $vpcvlan nud permanent
+neigh replace $SGP_POD_IP4 lladdr $vlanmac dev $vpcvlan nud permanent
 $(_sgp_v6 && echo "\
 addr add $SGP_SUBNET_GW6/${SGP_POD_NET6#*/} dev $vpcvlan nodad noprefixroute
 route add $SGP_POD_IP6/128 dev $vpcvlan
-neigh add $SGP_POD_IP6 lladdr $vlanmac dev $vpcvlan nud permanent")"
+neigh replace $SGP_POD_IP6 lladdr $vlanmac dev $vpcvlan nud permanent")"
 
 	# The pod: its own address, a link-local gateway on the host veth.
+	# The gateway's entries come first, as "replace": a retransmission
+	# from an earlier scenario's socket on the node can reach the pod the
+	# moment its address is up, and the pod's answer would otherwise
+	# create the entry (and "neigh add" then fail) before it is written.
 	_sgp_batch "$SGP_POD_NS" "\
 link set eth0 up
+neigh replace $SGP_POD_GW4 lladdr $vethmac dev eth0 nud permanent
+$(_sgp_v6 && echo "\
+neigh replace $SGP_POD_GW6 lladdr $vethmac dev eth0 nud permanent")
 addr add $SGP_POD_IP4/32 dev eth0
 route add $SGP_POD_GW4 dev eth0 scope link
 route add default via $SGP_POD_GW4 dev eth0
-neigh add $SGP_POD_GW4 lladdr $vethmac dev eth0 nud permanent
 $(_sgp_v6 && echo "\
 addr add $SGP_POD_IP6/128 dev eth0 nodad
-neigh add $SGP_POD_GW6 lladdr $vethmac dev eth0 nud permanent
 route add ::/0 via $SGP_POD_GW6 dev eth0")"
 	[ "$SGP_FAILED" = 0 ]
 }

@@ -189,8 +189,8 @@ fi
 # The live console lines are kept in the logs; the judged per-kernel lines
 # (prefixed with the kernelrelease) and failure details are shown.
 # vm_start REL SCENARIO...: one VM on REL, in the background, into
-# $logdir/vm-REL.log; vm_report REL: its lines shown and its results added
-# to the tally, once it has ended.
+# $logdir/vm-REL.log; vm_report N: the Nth VM started, once it has ended,
+# its lines shown and its results added to the tally.
 vm_start()
 {
 	local rel=$1

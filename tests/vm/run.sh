@@ -320,13 +320,12 @@ for rel in "${rels[@]}"; do
 	amd64)
 		console=ttyS0
 		# One host thread for both vCPUs. With a thread each (MTTCG),
-		# QEMU 7.2 can keep a block it translated from an x86 text
-		# patch in progress after the patch is complete: the kernel's
-		# own text_poke_bp() int3 then runs after the kernel has
-		# stopped expecting it ("Oops: int3" at a static key or
-		# optimized-kprobe site). Seen under traffic while a static key
-		# flipped or a kprobe was optimized, never on real hardware.
-		# The guest still has two CPUs that preempt each other.
+		# QEMU 7.2 executes the int3 of an x86 text_poke_bp() after the
+		# patch is complete ("Oops: int3" at a static key or optimized
+		# kprobe site, under traffic), most likely from a block it
+		# translated mid-patch. scenarios/textpatch.sh shows it with
+		# no demuxguard loaded. The guest still has two CPUs that
+		# preempt each other.
 		qemu=(qemu-system-x86_64 -accel "tcg,thread=${DG_TCG_THREAD:-single}" -cpu max -vga none)
 		# qboot (in qemu-system-data) only loads the kernel: about half
 		# a second faster than SeaBIOS under TCG, and no escape codes.

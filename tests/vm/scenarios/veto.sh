@@ -271,10 +271,11 @@ check "load: ipv6 node->pod works" node_to_pod ipv6 -b 1000 -t "$OK_MS"
 # must not free it under them, nor under a queued clone.
 # What is under test is our hook's removal racing the packets, not the
 # kernel patching its netfilter-ingress static keys, which the first hook
-# registered and the last one removed flip: under TCG that patching, done
-# under this traffic, has left an int3 in __netif_receive_skb_core (7.3) and
-# hung a 6.1 guest. An empty nft ingress chain on lo holds the keys on
-# while the traffic runs.
+# registered and the last one removed flip: under multi-threaded TCG that
+# patching, done under this traffic, has left an int3 in
+# __netif_receive_skb_core (7.3) and hung a 6.1 guest (textpatch.sh shows
+# it without the module; run.sh now runs x86 guests on one TCG thread). An
+# empty nft ingress chain on lo holds the keys on while the traffic runs.
 keep_keys=
 if command -v nft >/dev/null 2>&1 &&
    nft add table netdev dgkeep 2>/dev/null &&
